@@ -1,0 +1,74 @@
+"""Dates known to a day, a month or a year: how they are stored, parsed and shown.
+
+A month or a year is stored as its first day; the precision says how much of the date is known,
+so nothing here ever prints a day (or a month) that the data does not hold.
+"""
+
+import calendar
+import datetime as dt
+import re
+
+from django.db import models
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", "Day"
+    MONTH = "month", "Month"
+    YEAR = "year", "Year"
+
+
+_PARTIAL_DATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?$")
+
+
+def parse_partial_date(text: str) -> tuple[dt.date, DatePrecision]:
+    """Parse "2024", "2024-07" or "2024-07-09" into the stored date and its precision."""
+    match = _PARTIAL_DATE.match(text)
+    if not match:
+        raise ValueError("Use YYYY, YYYY-MM or YYYY-MM-DD.")
+    year, month, day = match["year"], match["month"], match["day"]
+    if day is not None:
+        return dt.date(int(year), int(month), int(day)), DatePrecision.DAY
+    if month is not None:
+        return dt.date(int(year), int(month), 1), DatePrecision.MONTH
+    return dt.date(int(year), 1, 1), DatePrecision.YEAR
+
+
+def iso_partial_date(date: dt.date, precision: str) -> str:
+    """The ISO 8601 form at its precision: "2024-07-09", "2022-06" or "2023"."""
+    if precision == DatePrecision.YEAR:
+        return f"{date.year:04d}"
+    if precision == DatePrecision.MONTH:
+        return f"{date.year:04d}-{date.month:02d}"
+    return date.isoformat()
+
+
+def last_day(date: dt.date, precision: str) -> dt.date:
+    """The last day a date at this precision may stand for (the date itself at day precision)."""
+    if precision == DatePrecision.YEAR:
+        return dt.date(date.year, 12, 31)
+    if precision == DatePrecision.MONTH:
+        return dt.date(date.year, date.month, calendar.monthrange(date.year, date.month)[1])
+    return date
+
+
+def display_partial_date(date: dt.date, precision: str) -> str:
+    """Human form at its precision: "July 9, 2024", "June 2022" or "2023"."""
+    if precision == DatePrecision.YEAR:
+        return str(date.year)
+    if precision == DatePrecision.MONTH:
+        return f"{calendar.month_name[date.month]} {date.year}"
+    return f"{calendar.month_name[date.month]} {date.day}, {date.year}"
+
+
+def display_date_range(start: dt.date, end: dt.date | None, precision: str) -> str:
+    """Human form of a span: "July 9–11, 2024", "June 28 – July 1, 2024", "June 2022"."""
+    if precision != DatePrecision.DAY or end is None or end == start:
+        return display_partial_date(start, precision)
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{calendar.month_name[start.month]} {start.day}\u2013{end.day}, {start.year}"
+    if start.year == end.year:
+        return (
+            f"{calendar.month_name[start.month]} {start.day} \u2013 "
+            f"{calendar.month_name[end.month]} {end.day}, {start.year}"
+        )
+    return f"{display_partial_date(start, precision)} \u2013 {display_partial_date(end, precision)}"

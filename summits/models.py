@@ -1,0 +1,669 @@
+"""The domain: countries, leaders, organizations, summits, who attends them, and on what evidence.
+
+Every invariant the data must keep is a named database constraint, so that `loaddata`, raw SQL,
+the admin and the API all meet the same wall. The one rule that spans two tables (a leader
+belongs to the attendance's country) is checked by `Attendance.clean()` and by `loaddata`.
+"""
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models, router
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Length
+from simple_history.models import HistoricalRecords
+
+from summits.dates import DatePrecision, display_date_range, display_partial_date
+
+ISO_ALPHA2 = r"^[A-Z]{2}$"
+SHA256_HEX = r"^[0-9a-f]{64}$"
+
+
+def _first_of_period(date_field: str, precision_field: str) -> Q:
+    """A date at month precision is the 1st; at year precision, January 1st."""
+    return (
+        Q(**{precision_field: DatePrecision.DAY})
+        | Q(**{precision_field: DatePrecision.MONTH, f"{date_field}__day": 1})
+        | Q(**{precision_field: DatePrecision.YEAR, f"{date_field}__day": 1, f"{date_field}__month": 1})
+    )
+
+
+class ConstraintFieldsModel(models.Model):
+    """A model whose constraint violations are reported on the field they concern.
+
+    Django reports a violated check constraint as a non-field error; `constraint_fields` maps a
+    constraint's name to the field an editor or API client must change to satisfy it.
+    """
+
+    constraint_fields: dict[str, str] = {}
+
+    class Meta:
+        abstract = True
+
+    def validate_constraints(self, exclude=None):
+        using = router.db_for_write(self.__class__, instance=self)
+        errors: dict[str, list[ValidationError]] = {}
+        for model_class, constraints in self.get_constraints():
+            for constraint in constraints:
+                try:
+                    constraint.validate(model_class, self, exclude=exclude, using=using)
+                except ValidationError:
+                    field = self.constraint_fields.get(constraint.name, NON_FIELD_ERRORS)
+                    code = (
+                        "unique"
+                        if isinstance(constraint, models.UniqueConstraint)
+                        else constraint.violation_error_code or "invalid"
+                    )
+                    message = constraint.get_violation_error_message()
+                    errors.setdefault(field, []).append(ValidationError(message, code=code))
+        if errors:
+            raise ValidationError(errors)
+
+
+class CountryManager(models.Manager["Country"]):
+    def get_by_natural_key(self, code: str) -> "Country":
+        return self.get(code=code)
+
+
+class Country(ConstraintFieldsModel):
+    """A sovereign state, identified by its ISO 3166-1 alpha-2 code."""
+
+    code = models.CharField(max_length=2, unique=True, help_text="ISO 3166-1 alpha-2, e.g. JP.")
+    name = models.CharField(max_length=100)
+
+    history = HistoricalRecords()
+    objects = CountryManager()
+
+    constraint_fields = {"summits_country_code_iso_alpha2": "code"}
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "countries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=ISO_ALPHA2),
+                name="summits_country_code_iso_alpha2",
+                violation_error_code="invalid_code",
+                violation_error_message="A country code is two capital letters (ISO 3166-1 alpha-2).",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
+
+
+class LeaderManager(models.Manager["Leader"]):
+    def get_by_natural_key(self, slug: str) -> "Leader":
+        return self.get(slug=slug)
+
+
+class Leader(ConstraintFieldsModel):
+    """A head of state or government, in the office the records speak of."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="leaders")
+    office = models.CharField(max_length=100, help_text='e.g. "Prime Minister".')
+    term_start = models.DateField(null=True, blank=True)
+    term_end = models.DateField(null=True, blank=True)
+
+    history = HistoricalRecords()
+    objects = LeaderManager()
+
+    constraint_fields = {"summits_leader_term_end_on_or_after_start": "term_end"}
+
+    class Meta:
+        ordering = ["name", "slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(term_end__isnull=True)
+                | Q(term_start__isnull=True)
+                | Q(term_end__gte=F("term_start")),
+                name="summits_leader_term_end_on_or_after_start",
+                violation_error_code="term_end_before_start",
+                violation_error_message="A term cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.office}, {self.country.code})"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+    natural_key.dependencies = ["summits.country"]  # type: ignore[attr-defined]
+
+    def clean(self) -> None:
+        if self.pk and self.country_id:
+            elsewhere = self.attendances.exclude(country_id=self.country_id)
+            if elsewhere.exists():
+                raise ValidationError(
+                    {
+                        "country": ValidationError(
+                            "This leader attends summits for another country; "
+                            "change those attendances first.",
+                            code="leader_country_mismatch",
+                        )
+                    }
+                )
+
+
+class OrganizationManager(models.Manager["Organization"]):
+    def get_by_natural_key(self, slug: str) -> "Organization":
+        return self.get(slug=slug)
+
+
+class Organization(ConstraintFieldsModel):
+    """A body that holds summits, such as NATO."""
+
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    short_name = models.CharField(max_length=50, blank=True)
+    founded_on = models.DateField(null=True, blank=True)
+    records_complete_from = models.DateField(
+        null=True,
+        blank=True,
+        help_text="From this date on the data holds every summit of the organization, "
+        'so a "first recorded" attendance is a first.',
+    )
+
+    history = HistoricalRecords()
+    objects = OrganizationManager()
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+
+class SummitManager(models.Manager["Summit"]):
+    def get_by_natural_key(self, slug: str) -> "Summit":
+        return self.get(slug=slug)
+
+
+class SummitKind(models.TextChoices):
+    ORDINARY = "ordinary", "Ordinary"
+    EXTRAORDINARY = "extraordinary", "Extraordinary"
+    BILATERAL = "bilateral", "Bilateral"
+    OTHER = "other", "Other"
+
+
+class SummitStatus(models.TextChoices):
+    ANNOUNCED = "announced", "Announced"
+    SCHEDULED = "scheduled", "Scheduled"
+    HELD = "held", "Held"
+    POSTPONED = "postponed", "Postponed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Summit(ConstraintFieldsModel):
+    """A meeting of leaders, with dates known to a day, a month or a year."""
+
+    Kind = SummitKind
+    Status = SummitStatus
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="summits",
+        help_text="Empty for a bilateral meeting.",
+    )
+    kind = models.CharField(max_length=20, choices=SummitKind.choices, default=SummitKind.ORDINARY)
+    status = models.CharField(max_length=20, choices=SummitStatus.choices, default=SummitStatus.ANNOUNCED)
+    host_country = models.ForeignKey(
+        Country, on_delete=models.PROTECT, null=True, blank=True, related_name="hosted_summits"
+    )
+    city = models.CharField(max_length=100, blank=True, help_text="Blank when unknown.")
+    start_date = models.DateField(help_text="At month or year precision, the period's first day.")
+    end_date = models.DateField(null=True, blank=True, help_text="Only at day precision.")
+    date_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+
+    history = HistoricalRecords()
+    objects = SummitManager()
+
+    constraint_fields = {
+        "summits_summit_kind_valid": "kind",
+        "summits_summit_status_valid": "status",
+        "summits_summit_date_precision_valid": "date_precision",
+        "summits_summit_end_on_or_after_start": "end_date",
+        "summits_summit_end_only_at_day_precision": "end_date",
+        "summits_summit_start_is_first_of_period": "start_date",
+    }
+
+    class Meta:
+        ordering = ["start_date", "slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=SummitKind.values),
+                name="summits_summit_kind_valid",
+                violation_error_code="invalid_choice",
+                violation_error_message="Unknown summit kind.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=SummitStatus.values),
+                name="summits_summit_status_valid",
+                violation_error_code="invalid_choice",
+                violation_error_message="Unknown summit status.",
+            ),
+            models.CheckConstraint(
+                condition=Q(date_precision__in=DatePrecision.values),
+                name="summits_summit_date_precision_valid",
+                violation_error_code="invalid_choice",
+                violation_error_message="Unknown date precision.",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="summits_summit_end_on_or_after_start",
+                violation_error_code="end_before_start",
+                violation_error_message="A summit cannot end before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(date_precision=DatePrecision.DAY),
+                name="summits_summit_end_only_at_day_precision",
+                violation_error_code="end_date_without_day_precision",
+                violation_error_message="An end date needs a start date known to the day.",
+            ),
+            models.CheckConstraint(
+                condition=_first_of_period("start_date", "date_precision"),
+                name="summits_summit_start_is_first_of_period",
+                violation_error_code="start_not_first_of_period",
+                violation_error_message="At month or year precision the start date is the "
+                "period's first day.",
+            ),
+        ]
+        indexes = [models.Index(fields=["start_date", "id"], name="summits_summit_start_id")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.dates})"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+    natural_key.dependencies = ["summits.organization", "summits.country"]  # type: ignore[attr-defined]
+
+    @property
+    def dates(self) -> str:
+        """The dates as a person would write them, at their precision: "July 9–11, 2024"."""
+        return display_date_range(self.start_date, self.end_date, self.date_precision)
+
+
+class AttendanceQuerySet(models.QuerySet["Attendance"]):
+    def with_leader_of_another_country(self) -> "AttendanceQuerySet":
+        """Attendances that break the rule a leader belongs to the attendance's country."""
+        return self.filter(leader__isnull=False).exclude(leader__country=F("country"))
+
+
+class AttendanceManager(models.Manager.from_queryset(AttendanceQuerySet)):  # type: ignore[misc]
+    def get_by_natural_key(self, summit_slug: str, country_code: str) -> "Attendance":
+        return self.get(summit__slug=summit_slug, country__code=country_code)
+
+
+class AttendanceStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed (invitation under discussion)"
+    INVITED = "invited", "Invited"
+    CONSIDERING = "considering", "Considering"
+    CONFIRMED = "confirmed", "Confirmed"
+    DECLINED = "declined", "Declined"
+    ATTENDED = "attended", "Attended"
+    DID_NOT_ATTEND = "did_not_attend", "Did not attend"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class AttendanceRole(models.TextChoices):
+    HOST = "host", "Host"
+    MEMBER = "member", "Member"
+    PARTNER = "partner", "Partner"
+    GUEST = "guest", "Guest"
+
+
+class Attendance(ConstraintFieldsModel):
+    """One country's participation in one summit, and its leader when known."""
+
+    Role = AttendanceRole
+    Status = AttendanceStatus
+
+    summit = models.ForeignKey(Summit, on_delete=models.PROTECT, related_name="attendances")
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="attendances")
+    leader = models.ForeignKey(
+        Leader, on_delete=models.PROTECT, null=True, blank=True, related_name="attendances"
+    )
+    role = models.CharField(max_length=10, choices=AttendanceRole.choices, null=True, blank=True)
+    status = models.CharField(
+        max_length=20,
+        choices=AttendanceStatus.choices,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="A copy of the latest status change; empty until the first one.",
+    )
+    note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = AttendanceManager()
+
+    constraint_fields = {
+        "summits_attendance_one_per_country": "country",
+        "summits_attendance_role_valid": "role",
+        "summits_attendance_status_valid": "status",
+    }
+
+    class Meta:
+        ordering = ["summit__start_date", "summit__slug", "country__code", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["summit", "country"],
+                name="summits_attendance_one_per_country",
+                violation_error_message="This country already has an attendance at this summit.",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__isnull=True) | Q(role__in=AttendanceRole.values),
+                name="summits_attendance_role_valid",
+                violation_error_code="invalid_choice",
+                violation_error_message="Unknown attendance role.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__isnull=True) | Q(status__in=AttendanceStatus.values),
+                name="summits_attendance_status_valid",
+                violation_error_code="invalid_choice",
+                violation_error_message="Unknown attendance status.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["country", "summit"], name="summits_att_country_summit"),
+            models.Index(fields=["leader", "summit"], name="summits_att_leader_summit"),
+            models.Index(fields=["status", "id"], name="summits_att_status_id"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.leader.name if self.leader_id else self.country.name
+        return f"{who} at {self.summit.name}"
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.summit.slug, self.country.code)
+
+    natural_key.dependencies = ["summits.summit", "summits.country", "summits.leader"]  # type: ignore[attr-defined]
+
+    def clean(self) -> None:
+        if self.leader_id and self.country_id and self.leader.country_id != self.country_id:
+            raise ValidationError(
+                {
+                    "leader": ValidationError(
+                        "%(leader)s leads %(leader_country)s, not %(country)s.",
+                        code="leader_country_mismatch",
+                        params={
+                            "leader": self.leader.name,
+                            "leader_country": self.leader.country.name,
+                            "country": self.country.name,
+                        },
+                    )
+                }
+            )
+
+
+class StatusChangeManager(models.Manager["StatusChange"]):
+    def get_by_natural_key(
+        self, summit_slug: str, country_code: str, status: str, as_of: str
+    ) -> "StatusChange":
+        return self.get(
+            attendance__summit__slug=summit_slug,
+            attendance__country__code=country_code,
+            status=status,
+            as_of=as_of,
+        )
+
+
+class StatusChange(ConstraintFieldsModel):
+    """One step in an attendance's timeline: its status as of a date known to some precision."""
+
+    Status = AttendanceStatus
+
+    attendance = models.ForeignKey(
+        Attendance, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    status = models.CharField(max_length=20, choices=AttendanceStatus.choices)
+    as_of = models.DateField(help_text="At month or year precision, the period's first day.")
+    as_of_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = StatusChangeManager()
+
+    constraint_fields = {
+        "summits_statuschange_status_valid": "status",
+        "summits_statuschange_as_of_precision_valid": "as_of_precision",
+        "summits_statuschange_as_of_is_first_of_period": "as_of",
+        "summits_statuschange_once_per_date": "as_of",
+    }
+
+    class Meta:
+        ordering = ["attendance", "as_of", "id"]
+        get_latest_by = ["as_of", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attendance", "status", "as_of"],
+                name="summits_statuschange_once_per_date",
+                violation_error_message="This status is already recorded as of this date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=AttendanceStatus.values),
+                name="summits_statuschange_status_valid",
+                violation_error_code="invalid_choice",
+                violation_error_message="Unknown attendance status.",
+            ),
+            models.CheckConstraint(
+                condition=Q(as_of_precision__in=DatePrecision.values),
+                name="summits_statuschange_as_of_precision_valid",
+                violation_error_code="invalid_choice",
+                violation_error_message="Unknown date precision.",
+            ),
+            models.CheckConstraint(
+                condition=_first_of_period("as_of", "as_of_precision"),
+                name="summits_statuschange_as_of_is_first_of_period",
+                violation_error_code="as_of_not_first_of_period",
+                violation_error_message="At month or year precision the date is the period's "
+                "first day.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} as of {self.as_of_display}"
+
+    def natural_key(self) -> tuple[str, str, str, str]:
+        return (*self.attendance.natural_key(), self.status, self.as_of.isoformat())
+
+    natural_key.dependencies = ["summits.attendance"]  # type: ignore[attr-defined]
+
+    @property
+    def as_of_display(self) -> str:
+        return display_partial_date(self.as_of, self.as_of_precision)
+
+
+class SourceManager(models.Manager["Source"]):
+    def get_by_natural_key(self, key: str) -> "Source":
+        return self.get(key=key)
+
+
+class Source(ConstraintFieldsModel):
+    """Where evidence comes from: a seed file kept byte for byte, or a page at a URL."""
+
+    key = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=300)
+    author = models.CharField(max_length=200, blank=True)
+    publisher = models.CharField(max_length=200, blank=True)
+    language = models.CharField(max_length=10, default="en", help_text="BCP 47, e.g. en.")
+    url = models.URLField(blank=True)
+    seed_file = models.CharField(max_length=200, blank=True, help_text="A file name in seeds/.")
+    sha256 = models.CharField(max_length=64, blank=True, help_text="Of the seed file's bytes.")
+    note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = SourceManager()
+
+    constraint_fields = {
+        "summits_source_has_origin": "url",
+        "summits_source_seed_file_has_sha256": "sha256",
+    }
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(url="") | ~Q(seed_file=""),
+                name="summits_source_has_origin",
+                violation_error_code="no_origin",
+                violation_error_message="A source needs a URL or a seed file.",
+            ),
+            models.CheckConstraint(
+                condition=Q(seed_file="", sha256="") | (~Q(seed_file="") & Q(sha256__regex=SHA256_HEX)),
+                name="summits_source_seed_file_has_sha256",
+                violation_error_code="bad_sha256",
+                violation_error_message="A seed file comes with the lowercase hex sha256 of its "
+                "bytes, and only a seed file has one.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def natural_key(self) -> tuple[str]:
+        return (self.key,)
+
+
+class CitationManager(models.Manager["Citation"]):
+    def get_by_natural_key(self, source_key: str, target: str, *rest: object) -> "Citation":
+        *target_key, field, start = rest
+        lookups = {
+            "summit": {"summit__slug": target_key[0]} if target == "summit" else None,
+            "attendance": (
+                {"attendance__summit__slug": target_key[0], "attendance__country__code": target_key[1]}
+                if target == "attendance"
+                else None
+            ),
+            "status_change": (
+                {
+                    "status_change__attendance__summit__slug": target_key[0],
+                    "status_change__attendance__country__code": target_key[1],
+                    "status_change__status": target_key[2],
+                    "status_change__as_of": target_key[3],
+                }
+                if target == "status_change"
+                else None
+            ),
+        }[target]
+        return self.get(source__key=source_key, field=field, start=start, **lookups)
+
+
+class CitationBasis(models.TextChoices):
+    STATED = "stated", "Stated"
+    IMPLIED = "implied", "Implied"
+    EXTERNAL = "external", "External"
+
+
+CITATION_TARGETS = ("summit", "attendance", "status_change")
+
+
+class Citation(ConstraintFieldsModel):
+    """Evidence for one field of one record: a verbatim quote from a source, and its basis."""
+
+    Basis = CitationBasis
+    TARGETS = CITATION_TARGETS
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations")
+    summit = models.ForeignKey(
+        Summit, on_delete=models.CASCADE, null=True, blank=True, related_name="citations"
+    )
+    attendance = models.ForeignKey(
+        Attendance, on_delete=models.CASCADE, null=True, blank=True, related_name="citations"
+    )
+    status_change = models.ForeignKey(
+        StatusChange, on_delete=models.CASCADE, null=True, blank=True, related_name="citations"
+    )
+    field = models.CharField(max_length=50, help_text="The cited field of the target record.")
+    quote = models.TextField(blank=True, help_text="Verbatim from the source.")
+    start = models.PositiveIntegerField(
+        null=True, blank=True, help_text="0-based code point offset in the seed file."
+    )
+    end = models.PositiveIntegerField(null=True, blank=True, help_text="Exclusive.")
+    basis = models.CharField(max_length=10, choices=CitationBasis.choices, default=CitationBasis.STATED)
+
+    history = HistoricalRecords()
+    objects = CitationManager()
+
+    constraint_fields = {
+        "summits_citation_exactly_one_target": "summit",
+        "summits_citation_offsets_span_quote": "end",
+        "summits_citation_basis_valid": "basis",
+        "summits_citation_unique_summit": "start",
+        "summits_citation_unique_attendance": "start",
+        "summits_citation_unique_status_change": "start",
+    }
+
+    class Meta:
+        ordering = ["source", "start", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(summit__isnull=False, attendance__isnull=True, status_change__isnull=True)
+                | Q(summit__isnull=True, attendance__isnull=False, status_change__isnull=True)
+                | Q(summit__isnull=True, attendance__isnull=True, status_change__isnull=False),
+                name="summits_citation_exactly_one_target",
+                violation_error_code="one_target",
+                violation_error_message="A citation cites exactly one summit, attendance or "
+                "status change.",
+            ),
+            models.CheckConstraint(
+                condition=Q(start__isnull=True, end__isnull=True)
+                | Q(start__isnull=False, end=F("start") + Length("quote")) & ~Q(quote=""),
+                name="summits_citation_offsets_span_quote",
+                violation_error_code="offsets_do_not_span_quote",
+                violation_error_message="Offsets come in pairs and span exactly the quote "
+                "(end = start + length of the quote).",
+            ),
+            models.CheckConstraint(
+                condition=Q(basis__in=CitationBasis.values),
+                name="summits_citation_basis_valid",
+                violation_error_code="invalid_choice",
+                violation_error_message="Unknown citation basis.",
+            ),
+            *(
+                models.UniqueConstraint(
+                    "source",
+                    target,
+                    "field",
+                    Coalesce("start", Value(-1), output_field=models.IntegerField()),
+                    condition=Q(**{f"{target}__isnull": False}),
+                    name=f"summits_citation_unique_{target}",
+                    violation_error_message="This source is already cited for this field at "
+                    "this offset.",
+                )
+                for target in CITATION_TARGETS
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} on {self.target_kind}.{self.field}"
+
+    def natural_key(self) -> tuple[object, ...]:
+        return (self.source.key, self.target_kind, *self.target.natural_key(), self.field, self.start)
+
+    natural_key.dependencies = ["summits.source", "summits.summit", "summits.attendance", "summits.statuschange"]  # type: ignore[attr-defined]
+
+    @property
+    def target_kind(self) -> str:
+        return next(name for name in self.TARGETS if getattr(self, f"{name}_id") is not None)
+
+    @property
+    def target(self) -> Summit | Attendance | StatusChange:
+        return getattr(self, self.target_kind)

@@ -1,0 +1,1 @@
+"""The summit attendance tracker's Django project."""
