@@ -5,6 +5,8 @@ the admin and the API all meet the same wall. The one rule that spans two tables
 belongs to the attendance's country) is checked by `Attendance.clean()` and by `loaddata`.
 """
 
+import datetime as dt
+
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, router
 from django.db.models import F, Q, Value
@@ -22,7 +24,13 @@ def _first_of_period(date_field: str, precision_field: str) -> Q:
     return (
         Q(**{precision_field: DatePrecision.DAY})
         | Q(**{precision_field: DatePrecision.MONTH, f"{date_field}__day": 1})
-        | Q(**{precision_field: DatePrecision.YEAR, f"{date_field}__day": 1, f"{date_field}__month": 1})
+        | Q(
+            **{
+                precision_field: DatePrecision.YEAR,
+                f"{date_field}__day": 1,
+                f"{date_field}__month": 1,
+            }
+        )
     )
 
 
@@ -181,7 +189,25 @@ class Organization(ConstraintFieldsModel):
         return (self.slug,)
 
 
-class SummitManager(models.Manager["Summit"]):
+class SummitQuerySet(models.QuerySet["Summit"]):
+    def upcoming(self, *, on: dt.date) -> "SummitQuerySet":
+        """Summits not over by `on`: a month or a year counts as upcoming until its last day."""
+        return self.filter(_upcoming_on(on))
+
+    def past(self, *, on: dt.date) -> "SummitQuerySet":
+        return self.exclude(_upcoming_on(on))
+
+
+def _upcoming_on(day: dt.date) -> Q:
+    return (
+        Q(date_precision=DatePrecision.DAY, end_date__gte=day)
+        | Q(date_precision=DatePrecision.DAY, end_date__isnull=True, start_date__gte=day)
+        | Q(date_precision=DatePrecision.MONTH, start_date__gte=day.replace(day=1))
+        | Q(date_precision=DatePrecision.YEAR, start_date__gte=day.replace(month=1, day=1))
+    )
+
+
+class SummitManager(models.Manager.from_queryset(SummitQuerySet)):  # type: ignore[misc]
     def get_by_natural_key(self, slug: str) -> "Summit":
         return self.get(slug=slug)
 
@@ -218,7 +244,9 @@ class Summit(ConstraintFieldsModel):
         help_text="Empty for a bilateral meeting.",
     )
     kind = models.CharField(max_length=20, choices=SummitKind.choices, default=SummitKind.ORDINARY)
-    status = models.CharField(max_length=20, choices=SummitStatus.choices, default=SummitStatus.ANNOUNCED)
+    status = models.CharField(
+        max_length=20, choices=SummitStatus.choices, default=SummitStatus.ANNOUNCED
+    )
     host_country = models.ForeignKey(
         Country, on_delete=models.PROTECT, null=True, blank=True, related_name="hosted_summits"
     )
@@ -338,8 +366,9 @@ class Attendance(ConstraintFieldsModel):
     leader = models.ForeignKey(
         Leader, on_delete=models.PROTECT, null=True, blank=True, related_name="attendances"
     )
-    role = models.CharField(max_length=10, choices=AttendanceRole.choices, null=True, blank=True)
-    status = models.CharField(
+    # NULL role and status mean "not stated", distinct from any value; "" would be a second NULL.
+    role = models.CharField(max_length=10, choices=AttendanceRole.choices, null=True, blank=True)  # noqa: DJ001
+    status = models.CharField(  # noqa: DJ001
         max_length=20,
         choices=AttendanceStatus.choices,
         null=True,
@@ -527,7 +556,8 @@ class Source(ConstraintFieldsModel):
                 violation_error_message="A source needs a URL or a seed file.",
             ),
             models.CheckConstraint(
-                condition=Q(seed_file="", sha256="") | (~Q(seed_file="") & Q(sha256__regex=SHA256_HEX)),
+                condition=Q(seed_file="", sha256="")
+                | (~Q(seed_file="") & Q(sha256__regex=SHA256_HEX)),
                 name="summits_source_seed_file_has_sha256",
                 violation_error_code="bad_sha256",
                 violation_error_message="A seed file comes with the lowercase hex sha256 of its "
@@ -548,7 +578,10 @@ class CitationManager(models.Manager["Citation"]):
         lookups = {
             "summit": {"summit__slug": target_key[0]} if target == "summit" else None,
             "attendance": (
-                {"attendance__summit__slug": target_key[0], "attendance__country__code": target_key[1]}
+                {
+                    "attendance__summit__slug": target_key[0],
+                    "attendance__country__code": target_key[1],
+                }
                 if target == "attendance"
                 else None
             ),
@@ -597,7 +630,9 @@ class Citation(ConstraintFieldsModel):
         null=True, blank=True, help_text="0-based code point offset in the seed file."
     )
     end = models.PositiveIntegerField(null=True, blank=True, help_text="Exclusive.")
-    basis = models.CharField(max_length=10, choices=CitationBasis.choices, default=CitationBasis.STATED)
+    basis = models.CharField(
+        max_length=10, choices=CitationBasis.choices, default=CitationBasis.STATED
+    )
 
     history = HistoricalRecords()
     objects = CitationManager()
@@ -615,7 +650,9 @@ class Citation(ConstraintFieldsModel):
         ordering = ["source", "start", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(summit__isnull=False, attendance__isnull=True, status_change__isnull=True)
+                condition=Q(
+                    summit__isnull=False, attendance__isnull=True, status_change__isnull=True
+                )
                 | Q(summit__isnull=True, attendance__isnull=False, status_change__isnull=True)
                 | Q(summit__isnull=True, attendance__isnull=True, status_change__isnull=False),
                 name="summits_citation_exactly_one_target",
@@ -656,9 +693,20 @@ class Citation(ConstraintFieldsModel):
         return f"{self.source} on {self.target_kind}.{self.field}"
 
     def natural_key(self) -> tuple[object, ...]:
-        return (self.source.key, self.target_kind, *self.target.natural_key(), self.field, self.start)
+        return (
+            self.source.key,
+            self.target_kind,
+            *self.target.natural_key(),
+            self.field,
+            self.start,
+        )
 
-    natural_key.dependencies = ["summits.source", "summits.summit", "summits.attendance", "summits.statuschange"]  # type: ignore[attr-defined]
+    natural_key.dependencies = [
+        "summits.source",
+        "summits.summit",
+        "summits.attendance",
+        "summits.statuschange",
+    ]  # type: ignore[attr-defined]
 
     @property
     def target_kind(self) -> str:

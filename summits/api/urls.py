@@ -1,4 +1,23 @@
+"""The API's router."""
+
 from django.urls import path
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from summits.api import views
 
 app_name = "api"
-urlpatterns: list = []
+
+router = DefaultRouter()
+router.register("countries", views.CountryViewSet)
+router.register("organizations", views.OrganizationViewSet)
+router.register("leaders", views.LeaderViewSet)
+router.register("summits", views.SummitViewSet)
+router.register("attendances", views.AttendanceViewSet)
+router.register("sources", views.SourceViewSet)
+router.register("citations", views.CitationViewSet)
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="token"),
+    *router.urls,
+]

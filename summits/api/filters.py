@@ -1,0 +1,103 @@
+"""django-filter FilterSets for the list endpoints."""
+
+from django import forms
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+from django_filters import rest_framework as filters
+
+from summits.models import (
+    Attendance,
+    AttendanceRole,
+    AttendanceStatus,
+    Country,
+    Leader,
+    Summit,
+    SummitKind,
+    SummitStatus,
+)
+
+
+class YearFilter(filters.NumberFilter):
+    """A calendar year, 1 to 9999; anything else answers 400."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("lookup_expr", "year")
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 9999)
+        super().__init__(*args, **kwargs)
+
+
+class CountryFilter(filters.FilterSet):
+    name = filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = Country
+        fields = ["name"]
+
+
+class LeaderFilter(filters.FilterSet):
+    country = filters.CharFilter(field_name="country__code", help_text="ISO code, e.g. JP.")
+    office = filters.CharFilter(lookup_expr="iexact")
+
+    class Meta:
+        model = Leader
+        fields = ["country", "office"]
+
+
+class SummitFilter(filters.FilterSet):
+    year = YearFilter(field_name="start_date", help_text="Calendar year the summit starts in.")
+    organization = filters.CharFilter(
+        field_name="organization__slug", help_text="Organization slug."
+    )
+    host_country = filters.CharFilter(field_name="host_country__code", help_text="ISO code.")
+    attending_country = filters.CharFilter(
+        method="filter_attending_country",
+        help_text="Summits with an attendance of this country (ISO code).",
+    )
+    attending_leader = filters.CharFilter(
+        method="filter_attending_leader", help_text="Summits this leader (slug) attends."
+    )
+    status = filters.MultipleChoiceFilter(choices=SummitStatus.choices)
+    kind = filters.MultipleChoiceFilter(choices=SummitKind.choices)
+    upcoming = filters.BooleanFilter(
+        method="filter_upcoming",
+        help_text="true: not over yet (a month or year counts until its last day); false: over.",
+    )
+
+    class Meta:
+        model = Summit
+        fields = ["year", "organization", "host_country", "status", "kind"]
+
+    def filter_attending_country(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        attending = Attendance.objects.filter(summit=OuterRef("pk"), country__code=value)
+        return queryset.filter(Exists(attending))
+
+    def filter_attending_leader(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        attending = Attendance.objects.filter(summit=OuterRef("pk"), leader__slug=value)
+        return queryset.filter(Exists(attending))
+
+    def filter_upcoming(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        today = timezone.localdate()
+        return queryset.upcoming(on=today) if value else queryset.past(on=today)
+
+
+class AttendanceFilter(filters.FilterSet):
+    summit = filters.CharFilter(field_name="summit__slug", help_text="Summit slug.")
+    country = filters.CharFilter(field_name="country__code", help_text="ISO code.")
+    leader = filters.CharFilter(field_name="leader__slug", help_text="Leader slug.")
+    organization = filters.CharFilter(
+        field_name="summit__organization__slug", help_text="Organization slug."
+    )
+    year = YearFilter(
+        field_name="summit__start_date", help_text="Calendar year the summit starts in."
+    )
+    status = filters.MultipleChoiceFilter(choices=AttendanceStatus.choices)
+    role = filters.MultipleChoiceFilter(choices=AttendanceRole.choices)
+
+    class Meta:
+        model = Attendance
+        fields = ["summit", "country", "leader", "organization", "year", "status", "role"]

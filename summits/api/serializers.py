@@ -1,0 +1,282 @@
+"""What each resource looks like on the wire.
+
+Writes are validated by the model itself (`full_clean()`: fields, `clean()` and every database
+constraint), so the API accepts exactly what the database would, and says which field is wrong.
+"""
+
+import copy
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from summits.api.errors import django_error_detail
+from summits.dates import iso_partial_date, parse_partial_date
+from summits.models import (
+    Attendance,
+    AttendanceStatus,
+    Citation,
+    CitationBasis,
+    Country,
+    Leader,
+    Organization,
+    Source,
+    StatusChange,
+    Summit,
+)
+
+
+class PartialDateField(serializers.Field):
+    """A date known to a day, a month or a year: "2024-07-09", "2022-06" or "2023".
+
+    It reads and writes two model fields at once, the date and its precision, so a client can
+    never send a precision that disagrees with the date it gave.
+    """
+
+    default_error_messages = {"invalid": "Use a date as YYYY, YYYY-MM or YYYY-MM-DD."}
+
+    def __init__(self, *, date_field: str, precision_field: str, **kwargs):
+        self.date_field = date_field
+        self.precision_field = precision_field
+        super().__init__(source="*", **kwargs)
+
+    def to_representation(self, instance):
+        return iso_partial_date(
+            getattr(instance, self.date_field), getattr(instance, self.precision_field)
+        )
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            date, precision = parse_partial_date(data)
+        except ValueError:
+            self.fail("invalid")
+        return {self.date_field: date, self.precision_field: precision}
+
+
+class ModelValidatingSerializer(serializers.ModelSerializer):
+    """A ModelSerializer that validates through the model's `full_clean()`."""
+
+    def get_validators(self):
+        # Uniqueness and every other constraint are checked once, by the model.
+        return []
+
+    def validate(self, attrs):
+        instance = copy.copy(self.instance) if self.instance is not None else self.Meta.model()
+        for name, value in attrs.items():
+            setattr(instance, name, value)
+        try:
+            instance.full_clean()
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(django_error_detail(error)) from error
+        return attrs
+
+
+class CountrySerializer(ModelValidatingSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:country-detail", lookup_field="code")
+
+    class Meta:
+        model = Country
+        fields = ["code", "url", "name"]
+
+
+class OrganizationSerializer(ModelValidatingSerializer):
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api:organization-detail", lookup_field="slug"
+    )
+
+    class Meta:
+        model = Organization
+        fields = ["slug", "url", "name", "short_name", "founded_on", "records_complete_from"]
+
+
+class LeaderSerializer(ModelValidatingSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:leader-detail", lookup_field="slug")
+    country = serializers.SlugRelatedField(slug_field="code", queryset=Country.objects.all())
+    country_name = serializers.CharField(source="country.name", read_only=True)
+
+    class Meta:
+        model = Leader
+        fields = [
+            "slug",
+            "url",
+            "name",
+            "country",
+            "country_name",
+            "office",
+            "term_start",
+            "term_end",
+        ]
+
+
+class SourceSerializer(ModelValidatingSerializer):
+    class Meta:
+        model = Source
+        fields = [
+            "key",
+            "title",
+            "author",
+            "publisher",
+            "language",
+            "url",
+            "seed_file",
+            "sha256",
+            "note",
+        ]
+
+
+class CitationSerializer(ModelValidatingSerializer):
+    source = serializers.SlugRelatedField(slug_field="key", queryset=Source.objects.all())
+    summit = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Summit.objects.all(), required=False, allow_null=True
+    )
+    attendance = serializers.PrimaryKeyRelatedField(
+        queryset=Attendance.objects.all(), required=False, allow_null=True
+    )
+    status_change = serializers.PrimaryKeyRelatedField(
+        queryset=StatusChange.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Citation
+        fields = [
+            "id",
+            "source",
+            "summit",
+            "attendance",
+            "status_change",
+            "field",
+            "quote",
+            "start",
+            "end",
+            "basis",
+        ]
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    """A citation as shown on the record it cites."""
+
+    source = serializers.SlugRelatedField(slug_field="key", read_only=True)
+
+    class Meta:
+        model = Citation
+        fields = ["id", "source", "field", "quote", "start", "end", "basis"]
+        read_only_fields = fields
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    as_of = PartialDateField(date_field="as_of", precision_field="as_of_precision", read_only=True)
+    citations = EvidenceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = StatusChange
+        fields = ["id", "status", "as_of", "as_of_precision", "as_of_display", "note", "citations"]
+        read_only_fields = fields
+
+
+class NewEvidenceSerializer(serializers.Serializer):
+    source = serializers.SlugRelatedField(slug_field="key", queryset=Source.objects.all())
+    quote = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
+    start = serializers.IntegerField(min_value=0, required=False, allow_null=True, default=None)
+    end = serializers.IntegerField(min_value=0, required=False, allow_null=True, default=None)
+    basis = serializers.ChoiceField(choices=CitationBasis.choices, default=CitationBasis.STATED)
+
+
+class NewStatusChangeSerializer(serializers.Serializer):
+    """The body of `POST /api/attendances/{id}/statuses/`: one more step in the timeline."""
+
+    status = serializers.ChoiceField(choices=AttendanceStatus.choices)
+    as_of = PartialDateField(date_field="as_of", precision_field="as_of_precision")
+    note = serializers.CharField(allow_blank=True, default="")
+    citation = NewEvidenceSerializer(required=False)
+
+
+class AttendeeSerializer(serializers.ModelSerializer):
+    """An attendance as listed on its summit: who came, for which country, in what role."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:attendance-detail")
+    country = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    country_name = serializers.CharField(source="country.name", read_only=True)
+    leader = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    leader_name = serializers.CharField(source="leader.name", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Attendance
+        fields = ["id", "url", "country", "country_name", "leader", "leader_name", "role", "status"]
+        read_only_fields = fields
+
+
+class AttendanceSerializer(ModelValidatingSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:attendance-detail")
+    summit = serializers.SlugRelatedField(slug_field="slug", queryset=Summit.objects.all())
+    summit_name = serializers.CharField(source="summit.name", read_only=True)
+    country = serializers.SlugRelatedField(slug_field="code", queryset=Country.objects.all())
+    country_name = serializers.CharField(source="country.name", read_only=True)
+    leader = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Leader.objects.all(), required=False, allow_null=True
+    )
+    leader_name = serializers.CharField(source="leader.name", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Attendance
+        fields = [
+            "id",
+            "url",
+            "summit",
+            "summit_name",
+            "country",
+            "country_name",
+            "leader",
+            "leader_name",
+            "role",
+            "status",
+            "note",
+        ]
+        read_only_fields = ["status"]
+
+
+class AttendanceDetailSerializer(AttendanceSerializer):
+    status_changes = StatusChangeSerializer(many=True, read_only=True)
+    citations = EvidenceSerializer(many=True, read_only=True)
+
+    class Meta(AttendanceSerializer.Meta):
+        fields = [*AttendanceSerializer.Meta.fields, "status_changes", "citations"]
+
+
+class SummitSerializer(ModelValidatingSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:summit-detail", lookup_field="slug")
+    organization = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Organization.objects.all(), required=False, allow_null=True
+    )
+    host_country = serializers.SlugRelatedField(
+        slug_field="code", queryset=Country.objects.all(), required=False, allow_null=True
+    )
+    start_date = PartialDateField(date_field="start_date", precision_field="date_precision")
+    attendee_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Summit
+        fields = [
+            "slug",
+            "url",
+            "name",
+            "organization",
+            "kind",
+            "status",
+            "host_country",
+            "city",
+            "start_date",
+            "end_date",
+            "date_precision",
+            "dates",
+            "attendee_count",
+        ]
+        read_only_fields = ["date_precision", "dates"]
+
+
+class SummitDetailSerializer(SummitSerializer):
+    attendances = AttendeeSerializer(many=True, read_only=True)
+    citations = EvidenceSerializer(many=True, read_only=True)
+
+    class Meta(SummitSerializer.Meta):
+        fields = [*SummitSerializer.Meta.fields, "attendances", "citations"]

@@ -1,0 +1,184 @@
+"""Viewsets: a queryset with what it needs to render, a serializer, a filterset; no business rules."""
+
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
+from django.db.models.functions import Coalesce
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.response import Response
+
+from summits.api import filters, serializers
+from summits.models import (
+    Attendance,
+    Citation,
+    Country,
+    Leader,
+    Organization,
+    Source,
+    StatusChange,
+    Summit,
+)
+from summits.services import attendance_record_status
+
+
+class CanRecordStatus(BasePermission):
+    """Anyone may read a timeline; adding to it needs the permission to add status changes."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm("summits.add_statuschange"))
+
+
+class ModelViewSet(viewsets.ModelViewSet):
+    """A ModelViewSet that answers writes with the object as a read would show it."""
+
+    def perform_create(self, serializer):
+        serializer.save()
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    def perform_update(self, serializer):
+        serializer.save()
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+
+class CountryViewSet(ModelViewSet):
+    queryset = Country.objects.all()
+    serializer_class = serializers.CountrySerializer
+    filterset_class = filters.CountryFilter
+    lookup_field = "code"
+    search_fields = ["name", "code"]
+    ordering_fields = ["code", "name"]
+    ordering = ["code"]
+
+
+class OrganizationViewSet(ModelViewSet):
+    queryset = Organization.objects.all()
+    serializer_class = serializers.OrganizationSerializer
+    lookup_field = "slug"
+    search_fields = ["name", "short_name", "slug"]
+    ordering_fields = ["slug", "name"]
+    ordering = ["slug"]
+
+
+class LeaderViewSet(ModelViewSet):
+    queryset = Leader.objects.select_related("country")
+    serializer_class = serializers.LeaderSerializer
+    filterset_class = filters.LeaderFilter
+    lookup_field = "slug"
+    search_fields = ["name", "slug"]
+    ordering_fields = ["name", "slug"]
+    ordering = ["name"]
+
+
+def _attendee_count():
+    counted = (
+        Attendance.objects.filter(summit=OuterRef("pk"))
+        .order_by()
+        .values("summit")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+class SummitViewSet(ModelViewSet):
+    queryset = Summit.objects.select_related("organization", "host_country").annotate(
+        attendee_count=_attendee_count()
+    )
+    serializer_class = serializers.SummitSerializer
+    filterset_class = filters.SummitFilter
+    lookup_field = "slug"
+    search_fields = ["name", "slug", "city"]
+    ordering_fields = ["start_date", "name", "slug"]
+    ordering = ["start_date"]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action != "list":
+            queryset = queryset.prefetch_related(
+                Prefetch(
+                    "attendances",
+                    queryset=Attendance.objects.select_related("country", "leader").order_by(
+                        "country__code", "id"
+                    ),
+                ),
+                Prefetch("citations", queryset=Citation.objects.select_related("source")),
+            )
+        return queryset
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return serializers.SummitSerializer
+        return serializers.SummitDetailSerializer
+
+
+class AttendanceViewSet(ModelViewSet):
+    queryset = Attendance.objects.select_related("summit", "country", "leader")
+    serializer_class = serializers.AttendanceSerializer
+    filterset_class = filters.AttendanceFilter
+    search_fields = ["leader__name", "country__name", "summit__name"]
+    ordering_fields = ["id"]
+    ordering = ["id"]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action != "list":
+            queryset = queryset.prefetch_related(
+                Prefetch(
+                    "status_changes",
+                    queryset=StatusChange.objects.prefetch_related(
+                        Prefetch("citations", queryset=Citation.objects.select_related("source"))
+                    ),
+                ),
+                Prefetch("citations", queryset=Citation.objects.select_related("source")),
+            )
+        return queryset
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return serializers.AttendanceSerializer
+        return serializers.AttendanceDetailSerializer
+
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        permission_classes=[CanRecordStatus],
+        serializer_class=serializers.NewStatusChangeSerializer,
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def statuses(self, request, pk=None):
+        """The attendance's status timeline; POST adds a step and refreshes the current status."""
+        attendance = self.get_object()
+        if request.method in SAFE_METHODS:
+            timeline = attendance.status_changes.all()
+            return Response(serializers.StatusChangeSerializer(timeline, many=True).data)
+        body = serializers.NewStatusChangeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        change = attendance_record_status(attendance=attendance, **body.validated_data)
+        change = StatusChange.objects.prefetch_related(
+            Prefetch("citations", queryset=Citation.objects.select_related("source"))
+        ).get(pk=change.pk)
+        return Response(
+            serializers.StatusChangeSerializer(change).data, status=status.HTTP_201_CREATED
+        )
+
+
+class SourceViewSet(ModelViewSet):
+    queryset = Source.objects.all()
+    serializer_class = serializers.SourceSerializer
+    lookup_field = "key"
+    search_fields = ["title", "author", "publisher"]
+    ordering_fields = ["key", "title"]
+    ordering = ["key"]
+
+
+class CitationViewSet(ModelViewSet):
+    queryset = Citation.objects.select_related("source", "summit")
+    serializer_class = serializers.CitationSerializer
+    filterset_fields = ["basis", "field"]
+    search_fields = ["quote"]
+    ordering_fields = ["id", "start"]
+    ordering = ["id"]
