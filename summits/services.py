@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 
@@ -39,7 +40,15 @@ def attendance_record_status(
         change.save()
         if citation is not None:
             evidence = Citation(status_change=change, field="status", **citation)
-            evidence.full_clean()
+            try:
+                evidence.full_clean()
+            except ValidationError as error:
+                raise ValidationError(
+                    {
+                        "citation" if field == NON_FIELD_ERRORS else f"citation.{field}": messages
+                        for field, messages in error.error_dict.items()
+                    }
+                ) from error
             evidence.save()
         attendance_refresh_status(attendances=Attendance.objects.filter(pk=locked.pk))
     attendance.refresh_from_db(fields=["status"])

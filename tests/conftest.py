@@ -1,9 +1,20 @@
 """Shared fixtures: API clients for each role, and the article's data."""
 
+import datetime as dt
+from types import SimpleNamespace
+
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
 from rest_framework.test import APIClient
+
+from summits.models import Attendance, Country, Leader, Organization, Source, Summit
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Tests make many users; a slow hash would only make them slow."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -57,3 +68,36 @@ def editor_client(editor) -> APIClient:
 @pytest.fixture
 def staff(db) -> User:
     return User.objects.create_superuser("staff", "staff@example.org", "not-a-real-password")
+
+
+@pytest.fixture
+def world(db):
+    """A few hand-made rows that the API tests build on: NATO 2024 with Japan attending."""
+    japan = Country.objects.create(code="JP", name="Japan")
+    united_states = Country.objects.create(code="US", name="United States")
+    nato = Organization.objects.create(slug="nato", name="North Atlantic Treaty Organization")
+    summit = Summit.objects.create(
+        slug="nato-2024-washington",
+        name="NATO Summit 2024, Washington",
+        organization=nato,
+        host_country=united_states,
+        city="Washington, DC",
+        start_date=dt.date(2024, 7, 9),
+        end_date=dt.date(2024, 7, 11),
+        status=Summit.Status.SCHEDULED,
+    )
+    kishida = Leader.objects.create(
+        slug="fumio-kishida", name="Fumio Kishida", country=japan, office="Prime Minister"
+    )
+    attendance = Attendance.objects.create(summit=summit, country=japan, leader=kishida)
+    source = Source.objects.create(key="nato-website", title="NATO", url="https://www.nato.int/")
+    return SimpleNamespace(
+        japan=japan,
+        united_states=united_states,
+        nato=nato,
+        summit=summit,
+        kishida=kishida,
+        attendance=attendance,
+        source=source,
+    )
+

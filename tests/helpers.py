@@ -1,0 +1,21 @@
+"""Small helpers shared by the tests."""
+
+from django.apps import apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+
+def table_counts() -> dict[str, int]:
+    """Rows per table of the app: a write that failed must leave every one of these alone."""
+    return {model.__name__: model.objects.count() for model in apps.get_app_config("summits").get_models()}
+
+
+def count_queries(client, url: str) -> int:
+    """The number of SQL statements one GET of `url` runs, not counting transaction control.
+
+    Each request runs in a transaction (ATOMIC_REQUESTS), which inside a test is a savepoint.
+    """
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, response.content
+    return sum(1 for query in queries if "SAVEPOINT" not in query["sql"])

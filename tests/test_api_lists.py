@@ -1,0 +1,152 @@
+"""List endpoints: filters, search, ordering, cursor pages, and a query count that never grows."""
+
+import datetime as dt
+import string
+from itertools import product
+
+import pytest
+from django.urls import reverse
+
+from summits.models import Attendance, Citation, Country, Leader, Organization, Source, StatusChange, Summit
+from tests.helpers import count_queries
+
+ROWS = 70
+
+
+@pytest.fixture
+def many_rows(db):
+    """ROWS of every kind of record, all linked, so each list has more than one big page."""
+    codes = ["".join(pair) for pair in product(string.ascii_uppercase, repeat=2)][:ROWS]
+    countries = Country.objects.bulk_create(Country(code=code, name=f"Country {code}") for code in codes)
+    nato = Organization.objects.create(slug="nato", name="NATO")
+    leaders = Leader.objects.bulk_create(
+        Leader(slug=f"leader-{i}", name=f"Leader {i}", country=country, office="President")
+        for i, country in enumerate(countries)
+    )
+    summits = Summit.objects.bulk_create(
+        Summit(
+            slug=f"summit-{i}",
+            name=f"Summit {i}",
+            organization=nato,
+            host_country=countries[i],
+            start_date=dt.date(1990 + i % 30, 1 + i % 12, 1 + i % 28),
+        )
+        for i in range(ROWS)
+    )
+    attendances = Attendance.objects.bulk_create(
+        Attendance(summit=summits[0], country=country, leader=leader, status="invited")
+        for country, leader in zip(countries, leaders, strict=True)
+    )
+    StatusChange.objects.bulk_create(
+        StatusChange(attendance=attendance, status="invited", as_of=dt.date(1990, 1, 1))
+        for attendance in attendances
+    )
+    source = Source.objects.create(key="web", title="Web", url="https://example.org/")
+    Citation.objects.bulk_create(
+        Citation(source=source, attendance=attendance, field="leader", basis="external")
+        for attendance in attendances
+    )
+    Source.objects.bulk_create(
+        Source(key=f"source-{i}", title=f"Source {i}", url="https://example.org/") for i in range(ROWS)
+    )
+    Organization.objects.bulk_create(Organization(slug=f"org-{i}", name=f"Org {i}") for i in range(ROWS))
+    return summits[0]
+
+
+LISTS = ["country", "organization", "leader", "summit", "attendance", "source", "citation"]
+
+
+@pytest.mark.parametrize("basename", LISTS)
+def test_a_list_runs_the_same_queries_for_a_page_of_5_and_a_page_of_50(anonymous_client, many_rows, basename):
+    url = reverse(f"api:{basename}-list")
+
+    small = count_queries(anonymous_client, f"{url}?page_size=5")
+    large = count_queries(anonymous_client, f"{url}?page_size=50")
+
+    assert small == large == 1
+
+
+def test_a_summit_detail_runs_the_same_queries_for_5_and_60_attendees(anonymous_client, many_rows):
+    few = Summit.objects.create(slug="few", name="Few", start_date=dt.date(2024, 1, 1))
+    for country in Country.objects.all()[:5]:
+        Attendance.objects.create(summit=few, country=country)
+
+    with_few = count_queries(anonymous_client, reverse("api:summit-detail", args=["few"]))
+    with_many = count_queries(anonymous_client, reverse("api:summit-detail", args=[many_rows.slug]))
+
+    assert with_few == with_many == 3
+
+
+def test_an_attendance_detail_runs_a_constant_number_of_queries(anonymous_client, many_rows):
+    attendance = Attendance.objects.first()
+    for day in range(2, 30):
+        StatusChange.objects.create(attendance=attendance, status="considering", as_of=dt.date(1990, 1, day))
+
+    assert count_queries(anonymous_client, reverse("api:attendance-detail", args=[attendance.pk])) == 4
+
+
+def walk(client, url: str) -> list[dict]:
+    """Every row of a list, following `next` links page by page."""
+    rows = []
+    while url:
+        page = client.get(url).json()
+        rows.extend(page["results"])
+        url = page["next"]
+    return rows
+
+
+@pytest.mark.parametrize("ordering", ["start_date", "-start_date", "name", "-slug"])
+def test_cursor_pages_hold_every_summit_exactly_once_in_order(anonymous_client, many_rows, ordering):
+    rows = walk(anonymous_client, f"{reverse('api:summit-list')}?page_size=7&ordering={ordering}")
+
+    field = ordering.lstrip("-")
+    expected = sorted(Summit.objects.values_list(field, flat=True), reverse=ordering.startswith("-"))
+    assert len({row["slug"] for row in rows}) == len(rows) == ROWS
+    shown = [row[field] for row in rows]
+    assert shown == [value.isoformat() if isinstance(value, dt.date) else value for value in expected]
+
+
+def test_pages_hold_still_while_rows_are_added(anonymous_client, many_rows):
+    first = anonymous_client.get(f"{reverse('api:country-list')}?page_size=10").json()
+    Country.objects.create(code="ZZ", name="Added while paging")
+
+    second = anonymous_client.get(first["next"]).json()
+
+    codes = list(Country.objects.exclude(code="ZZ").order_by("code").values_list("code", flat=True))
+    assert [row["code"] for row in first["results"]] == codes[:10]
+    assert [row["code"] for row in second["results"]] == codes[10:20]
+
+
+def test_a_page_size_over_500_answers_400(anonymous_client, many_rows):
+    response = anonymous_client.get(f"{reverse('api:summit-list')}?page_size=501")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "page_size"
+
+
+def test_a_page_of_500_is_allowed(anonymous_client, many_rows):
+    response = anonymous_client.get(f"{reverse('api:country-list')}?page_size=500")
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == ROWS
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "ten", "2.5", ""])
+def test_a_page_size_that_is_not_a_whole_number_in_range_answers_400(anonymous_client, many_rows, bad):
+    response = anonymous_client.get(f"{reverse('api:summit-list')}?page_size={bad}")
+
+    assert response.status_code == 400
+
+
+def test_ordering_by_a_field_not_allowed_answers_400(anonymous_client, many_rows):
+    response = anonymous_client.get(f"{reverse('api:leader-list')}?ordering=country__name")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "ordering"
+
+
+def test_a_tampered_cursor_answers_404(anonymous_client, many_rows):
+    response = anonymous_client.get(f"{reverse('api:summit-list')}?cursor=not-a-cursor")
+
+    assert response.status_code == 404
+    assert response.json()["type"] == "client_error"
