@@ -107,14 +107,15 @@ def test_cursor_pages_hold_every_summit_exactly_once_in_order(anonymous_client, 
 
 
 def test_pages_hold_still_while_rows_are_added(anonymous_client, many_rows):
-    first = anonymous_client.get(f"{reverse('api:country-list')}?page_size=10").json()
-    Country.objects.create(code="ZZ", name="Added while paging")
+    names = list(Leader.objects.order_by("name").values_list("name", flat=True))
+    first = anonymous_client.get(f"{reverse('api:leader-list')}?page_size=10&ordering=name").json()
 
+    Leader.objects.create(slug="new", name="Leader 00", country=Country.objects.first(), office="King")
     second = anonymous_client.get(first["next"]).json()
 
-    codes = list(Country.objects.exclude(code="ZZ").order_by("code").values_list("code", flat=True))
-    assert [row["code"] for row in first["results"]] == codes[:10]
-    assert [row["code"] for row in second["results"]] == codes[10:20]
+    assert names[0] < "Leader 00" < names[9]
+    assert [row["name"] for row in first["results"]] == names[:10]
+    assert [row["name"] for row in second["results"]] == names[10:20]
 
 
 def test_a_page_size_over_500_answers_400(anonymous_client, many_rows):

@@ -1,0 +1,31 @@
+# The two commands of the README: `make run` (set up and serve) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test setup lint
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(BIN)/.installed
+
+## Set everything up on SQLite and serve the API with the article's data at http://127.0.0.1:8000/
+run: setup
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py load_initial_data
+	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## Run the whole test suite (on PostgreSQL when DATABASE_URL points there)
+test: setup
+	$(BIN)/pytest --create-db
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
