@@ -418,6 +418,17 @@ class Attendance(ConstraintFieldsModel):
         who = self.leader.name if self.leader_id else self.country.name
         return f"{who} at {self.summit.name}"
 
+    def save(self, *args, **kwargs):
+        # `status` is written only by attendance_refresh_status(); an ordinary save of a row
+        # loaded earlier must not write back a status that a newer change has replaced.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "status"
+            ]
+        super().save(*args, **kwargs)
+
     def natural_key(self) -> tuple[str, str]:
         return (self.summit.slug, self.country.code)
 

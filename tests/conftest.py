@@ -17,6 +17,15 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def plain_static_files(settings):
+    """Pages link static files; tests run without `collectstatic` and its manifest."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def article(db):
     """The database with the article fixture loaded."""
@@ -100,4 +109,3 @@ def world(db):
         attendance=attendance,
         source=source,
     )
-

@@ -7,7 +7,10 @@ from django.test.utils import CaptureQueriesContext
 
 def table_counts() -> dict[str, int]:
     """Rows per table of the app: a write that failed must leave every one of these alone."""
-    return {model.__name__: model.objects.count() for model in apps.get_app_config("summits").get_models()}
+    return {
+        model.__name__: model.objects.count()
+        for model in apps.get_app_config("summits").get_models()
+    }
 
 
 def count_queries(client, url: str) -> int:

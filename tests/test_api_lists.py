@@ -7,7 +7,16 @@ from itertools import product
 import pytest
 from django.urls import reverse
 
-from summits.models import Attendance, Citation, Country, Leader, Organization, Source, StatusChange, Summit
+from summits.models import (
+    Attendance,
+    Citation,
+    Country,
+    Leader,
+    Organization,
+    Source,
+    StatusChange,
+    Summit,
+)
 from tests.helpers import count_queries
 
 ROWS = 70
@@ -17,7 +26,9 @@ ROWS = 70
 def many_rows(db):
     """ROWS of every kind of record, all linked, so each list has more than one big page."""
     codes = ["".join(pair) for pair in product(string.ascii_uppercase, repeat=2)][:ROWS]
-    countries = Country.objects.bulk_create(Country(code=code, name=f"Country {code}") for code in codes)
+    countries = Country.objects.bulk_create(
+        Country(code=code, name=f"Country {code}") for code in codes
+    )
     nato = Organization.objects.create(slug="nato", name="NATO")
     leaders = Leader.objects.bulk_create(
         Leader(slug=f"leader-{i}", name=f"Leader {i}", country=country, office="President")
@@ -47,9 +58,12 @@ def many_rows(db):
         for attendance in attendances
     )
     Source.objects.bulk_create(
-        Source(key=f"source-{i}", title=f"Source {i}", url="https://example.org/") for i in range(ROWS)
+        Source(key=f"source-{i}", title=f"Source {i}", url="https://example.org/")
+        for i in range(ROWS)
     )
-    Organization.objects.bulk_create(Organization(slug=f"org-{i}", name=f"Org {i}") for i in range(ROWS))
+    Organization.objects.bulk_create(
+        Organization(slug=f"org-{i}", name=f"Org {i}") for i in range(ROWS)
+    )
     return summits[0]
 
 
@@ -57,7 +71,9 @@ LISTS = ["country", "organization", "leader", "summit", "attendance", "source", 
 
 
 @pytest.mark.parametrize("basename", LISTS)
-def test_a_list_runs_the_same_queries_for_a_page_of_5_and_a_page_of_50(anonymous_client, many_rows, basename):
+def test_a_list_runs_the_same_queries_for_a_page_of_5_and_a_page_of_50(
+    anonymous_client, many_rows, basename
+):
     url = reverse(f"api:{basename}-list")
 
     small = count_queries(anonymous_client, f"{url}?page_size=5")
@@ -80,9 +96,13 @@ def test_a_summit_detail_runs_the_same_queries_for_5_and_60_attendees(anonymous_
 def test_an_attendance_detail_runs_a_constant_number_of_queries(anonymous_client, many_rows):
     attendance = Attendance.objects.first()
     for day in range(2, 30):
-        StatusChange.objects.create(attendance=attendance, status="considering", as_of=dt.date(1990, 1, day))
+        StatusChange.objects.create(
+            attendance=attendance, status="considering", as_of=dt.date(1990, 1, day)
+        )
 
-    assert count_queries(anonymous_client, reverse("api:attendance-detail", args=[attendance.pk])) == 4
+    assert (
+        count_queries(anonymous_client, reverse("api:attendance-detail", args=[attendance.pk])) == 4
+    )
 
 
 def walk(client, url: str) -> list[dict]:
@@ -96,21 +116,29 @@ def walk(client, url: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("ordering", ["start_date", "-start_date", "name", "-slug"])
-def test_cursor_pages_hold_every_summit_exactly_once_in_order(anonymous_client, many_rows, ordering):
+def test_cursor_pages_hold_every_summit_exactly_once_in_order(
+    anonymous_client, many_rows, ordering
+):
     rows = walk(anonymous_client, f"{reverse('api:summit-list')}?page_size=7&ordering={ordering}")
 
     field = ordering.lstrip("-")
-    expected = sorted(Summit.objects.values_list(field, flat=True), reverse=ordering.startswith("-"))
+    expected = sorted(
+        Summit.objects.values_list(field, flat=True), reverse=ordering.startswith("-")
+    )
     assert len({row["slug"] for row in rows}) == len(rows) == ROWS
     shown = [row[field] for row in rows]
-    assert shown == [value.isoformat() if isinstance(value, dt.date) else value for value in expected]
+    assert shown == [
+        value.isoformat() if isinstance(value, dt.date) else value for value in expected
+    ]
 
 
 def test_pages_hold_still_while_rows_are_added(anonymous_client, many_rows):
     names = list(Leader.objects.order_by("name").values_list("name", flat=True))
     first = anonymous_client.get(f"{reverse('api:leader-list')}?page_size=10&ordering=name").json()
 
-    Leader.objects.create(slug="new", name="Leader 00", country=Country.objects.first(), office="King")
+    Leader.objects.create(
+        slug="new", name="Leader 00", country=Country.objects.first(), office="King"
+    )
     second = anonymous_client.get(first["next"]).json()
 
     assert names[0] < "Leader 00" < names[9]
@@ -133,7 +161,9 @@ def test_a_page_of_500_is_allowed(anonymous_client, many_rows):
 
 
 @pytest.mark.parametrize("bad", ["0", "-1", "ten", "2.5", ""])
-def test_a_page_size_that_is_not_a_whole_number_in_range_answers_400(anonymous_client, many_rows, bad):
+def test_a_page_size_that_is_not_a_whole_number_in_range_answers_400(
+    anonymous_client, many_rows, bad
+):
     response = anonymous_client.get(f"{reverse('api:summit-list')}?page_size={bad}")
 
     assert response.status_code == 400

@@ -18,15 +18,30 @@ RESOURCES = [
     ),
     (
         "summit",
-        {"slug": "g7-2024-apulia", "name": "G7 Summit 2024", "start_date": "2024-06-13", "end_date": "2024-06-15"},
+        {
+            "slug": "g7-2024-apulia",
+            "name": "G7 Summit 2024",
+            "start_date": "2024-06-13",
+            "end_date": "2024-06-15",
+        },
         {"city": "Borgo Egnazia"},
         "slug",
     ),
     ("attendance", {"summit": "nato-2024-washington", "country": "US"}, {"role": "host"}, "id"),
-    ("source", {"key": "g7-website", "title": "G7", "url": "https://www.g7italy.it/"}, {"author": "G7"}, "key"),
+    (
+        "source",
+        {"key": "g7-website", "title": "G7", "url": "https://www.g7italy.it/"},
+        {"author": "G7"},
+        "key",
+    ),
     (
         "citation",
-        {"source": "nato-website", "summit": "nato-2024-washington", "field": "city", "basis": "external"},
+        {
+            "source": "nato-website",
+            "summit": "nato-2024-washington",
+            "field": "city",
+            "basis": "external",
+        },
         {"field": "host_country"},
         "id",
     ),
@@ -39,7 +54,9 @@ def detail_url(basename: str, key) -> str:
 
 
 @pytest.mark.parametrize(("basename", "body", "change", "key"), RESOURCES, ids=IDS)
-def test_anonymous_user_can_read_every_resource(anonymous_client, world, basename, body, change, key):
+def test_anonymous_user_can_read_every_resource(
+    anonymous_client, world, basename, body, change, key
+):
     response = anonymous_client.get(reverse(f"api:{basename}-list"))
     assert response.status_code == 200
     assert "results" in response.json()
@@ -103,7 +120,9 @@ def test_a_token_from_the_token_endpoint_authenticates_writes(anonymous_client, 
 
 
 def test_wrong_credentials_get_no_token(anonymous_client, editor):
-    response = anonymous_client.post(reverse("api:token"), {"username": "editor", "password": "wrong"})
+    response = anonymous_client.post(
+        reverse("api:token"), {"username": "editor", "password": "wrong"}
+    )
 
     assert response.status_code == 400
     assert response.json()["type"] == "validation_error"

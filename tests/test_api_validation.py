@@ -9,65 +9,143 @@ SUMMIT = {"slug": "g7-2024-apulia", "name": "G7 Summit 2024"}
 
 INVALID_WRITES = [
     pytest.param(
-        "summit", {**SUMMIT, "start_date": "2024-06-15", "end_date": "2024-06-13"}, "end_date", "end_before_start",
+        "summit",
+        {**SUMMIT, "start_date": "2024-06-15", "end_date": "2024-06-13"},
+        "end_date",
+        "end_before_start",
         id="summit-ends-before-it-starts",
     ),
     pytest.param(
-        "summit", {**SUMMIT, "start_date": "2024-06", "end_date": "2024-06-15"}, "end_date",
-        "end_date_without_day_precision", id="summit-end-date-at-month-precision",
+        "summit",
+        {**SUMMIT, "start_date": "2024-06", "end_date": "2024-06-15"},
+        "end_date",
+        "end_date_without_day_precision",
+        id="summit-end-date-at-month-precision",
     ),
-    pytest.param("summit", {**SUMMIT, "start_date": "2024-13"}, "start_date", "invalid", id="summit-month-13"),
-    pytest.param("summit", {**SUMMIT, "start_date": "June 2024"}, "start_date", "invalid", id="summit-free-text-date"),
     pytest.param(
-        "summit", {**SUMMIT, "start_date": "2024-06-13", "kind": "summitish"}, "kind", "invalid_choice",
+        "summit", {**SUMMIT, "start_date": "2024-13"}, "start_date", "invalid", id="summit-month-13"
+    ),
+    pytest.param(
+        "summit",
+        {**SUMMIT, "start_date": "June 2024"},
+        "start_date",
+        "invalid",
+        id="summit-free-text-date",
+    ),
+    pytest.param(
+        "summit",
+        {**SUMMIT, "start_date": "2024-06-13", "kind": "summitish"},
+        "kind",
+        "invalid_choice",
         id="summit-unknown-kind",
     ),
     pytest.param(
-        "summit", {**SUMMIT, "start_date": "2024-06-13", "host_country": "XX"}, "host_country", "does_not_exist",
+        "summit",
+        {**SUMMIT, "start_date": "2024-06-13", "host_country": "XX"},
+        "host_country",
+        "does_not_exist",
         id="summit-unknown-host",
     ),
-    pytest.param("country", {"code": "jp", "name": "Japan"}, "code", "invalid_code", id="country-lowercase-code"),
-    pytest.param("country", {"code": "J1", "name": "Japan"}, "code", "invalid_code", id="country-digit-in-code"),
-    pytest.param("country", {"code": "JPN", "name": "Japan"}, "code", "max_length", id="country-alpha3-code"),
+    pytest.param(
+        "country",
+        {"code": "jp", "name": "Japan"},
+        "code",
+        "invalid_code",
+        id="country-lowercase-code",
+    ),
+    pytest.param(
+        "country",
+        {"code": "J1", "name": "Japan"},
+        "code",
+        "invalid_code",
+        id="country-digit-in-code",
+    ),
+    pytest.param(
+        "country", {"code": "JPN", "name": "Japan"}, "code", "max_length", id="country-alpha3-code"
+    ),
     pytest.param(
         "leader",
-        {"slug": "x", "name": "X", "country": "JP", "office": "PM", "term_start": "2024-01-02", "term_end": "2024-01-01"},
-        "term_end", "term_end_before_start", id="leader-term-ends-before-it-starts",
+        {
+            "slug": "x",
+            "name": "X",
+            "country": "JP",
+            "office": "PM",
+            "term_start": "2024-01-02",
+            "term_end": "2024-01-01",
+        },
+        "term_end",
+        "term_end_before_start",
+        id="leader-term-ends-before-it-starts",
     ),
     pytest.param(
-        "attendance", {"summit": "nato-2024-washington", "country": "US", "leader": "fumio-kishida"},
-        "leader", "leader_country_mismatch", id="attendance-leader-of-another-country",
+        "attendance",
+        {"summit": "nato-2024-washington", "country": "US", "leader": "fumio-kishida"},
+        "leader",
+        "leader_country_mismatch",
+        id="attendance-leader-of-another-country",
     ),
     pytest.param(
-        "attendance", {"summit": "nato-2024-washington", "country": "US", "role": "spectator"},
-        "role", "invalid_choice", id="attendance-unknown-role",
-    ),
-    pytest.param(
-        "citation", {"source": "nato-website", "field": "city", "basis": "external"},
-        "summit", "one_target", id="citation-without-target",
+        "attendance",
+        {"summit": "nato-2024-washington", "country": "US", "role": "spectator"},
+        "role",
+        "invalid_choice",
+        id="attendance-unknown-role",
     ),
     pytest.param(
         "citation",
-        {"source": "nato-website", "summit": "nato-2024-washington", "attendance": 1, "field": "city", "basis": "external"},
-        "summit", "one_target", id="citation-with-two-targets",
+        {"source": "nato-website", "field": "city", "basis": "external"},
+        "summit",
+        "one_target",
+        id="citation-without-target",
     ),
     pytest.param(
         "citation",
-        {"source": "nato-website", "summit": "nato-2024-washington", "field": "city", "quote": "Washington", "start": 5, "end": 7},
-        "end", "offsets_do_not_span_quote", id="citation-offsets-that-miss-the-quote",
+        {
+            "source": "nato-website",
+            "summit": "nato-2024-washington",
+            "attendance": 1,
+            "field": "city",
+            "basis": "external",
+        },
+        "summit",
+        "one_target",
+        id="citation-with-two-targets",
     ),
     pytest.param(
-        "source", {"key": "nowhere", "title": "Nowhere"}, "url", "no_origin", id="source-without-url-or-seed-file",
+        "citation",
+        {
+            "source": "nato-website",
+            "summit": "nato-2024-washington",
+            "field": "city",
+            "quote": "Washington",
+            "start": 5,
+            "end": 7,
+        },
+        "end",
+        "offsets_do_not_span_quote",
+        id="citation-offsets-that-miss-the-quote",
     ),
     pytest.param(
-        "source", {"key": "seed", "title": "Seed", "seed_file": "a.txt", "sha256": "ABC"},
-        "sha256", "bad_sha256", id="source-seed-file-with-bad-sha256",
+        "source",
+        {"key": "nowhere", "title": "Nowhere"},
+        "url",
+        "no_origin",
+        id="source-without-url-or-seed-file",
+    ),
+    pytest.param(
+        "source",
+        {"key": "seed", "title": "Seed", "seed_file": "a.txt", "sha256": "ABC"},
+        "sha256",
+        "bad_sha256",
+        id="source-seed-file-with-bad-sha256",
     ),
 ]
 
 
 @pytest.mark.parametrize(("basename", "body", "attr", "code"), INVALID_WRITES)
-def test_invalid_write_answers_400_on_the_field_and_changes_nothing(editor_client, world, basename, body, attr, code):
+def test_invalid_write_answers_400_on_the_field_and_changes_nothing(
+    editor_client, world, basename, body, attr, code
+):
     before = table_counts()
 
     response = editor_client.post(reverse(f"api:{basename}-list"), body)
@@ -95,9 +173,17 @@ def test_an_invalid_partial_update_is_checked_against_the_stored_row(editor_clie
     ("basename", "body", "attr"),
     [
         pytest.param("country", {"code": "JP", "name": "Japan again"}, "code", id="country-code"),
-        pytest.param("attendance", {"summit": "nato-2024-washington", "country": "JP"}, "country", id="attendance"),
         pytest.param(
-            "summit", {"slug": "nato-2024-washington", "name": "Again", "start_date": "2024"}, "slug", id="summit-slug"
+            "attendance",
+            {"summit": "nato-2024-washington", "country": "JP"},
+            "country",
+            id="attendance",
+        ),
+        pytest.param(
+            "summit",
+            {"slug": "nato-2024-washington", "name": "Again", "start_date": "2024"},
+            "slug",
+            id="summit-slug",
         ),
     ],
 )
@@ -107,21 +193,34 @@ def test_a_duplicate_answers_409_on_the_field(editor_client, world, basename, bo
     response = editor_client.post(reverse(f"api:{basename}-list"), body)
 
     assert response.status_code == 409, response.json()
-    assert response.json()["errors"][0] | {"detail": None} == {"code": "unique", "detail": None, "attr": attr}
+    assert response.json()["errors"][0] | {"detail": None} == {
+        "code": "unique",
+        "detail": None,
+        "attr": attr,
+    }
     assert table_counts() == before
 
 
 def test_moving_an_attendance_onto_a_taken_country_answers_409(editor_client, world):
-    other = editor_client.post(reverse("api:attendance-list"), {"summit": "nato-2024-washington", "country": "US"})
+    other = editor_client.post(
+        reverse("api:attendance-list"), {"summit": "nato-2024-washington", "country": "US"}
+    )
 
-    response = editor_client.patch(reverse("api:attendance-detail", args=[other.json()["id"]]), {"country": "JP"})
+    response = editor_client.patch(
+        reverse("api:attendance-detail", args=[other.json()["id"]]), {"country": "JP"}
+    )
 
     assert response.status_code == 409
 
 
 @pytest.mark.parametrize(
     ("basename", "key"),
-    [("summit", "nato-2024-washington"), ("country", "JP"), ("leader", "fumio-kishida"), ("organization", "nato")],
+    [
+        ("summit", "nato-2024-washington"),
+        ("country", "JP"),
+        ("leader", "fumio-kishida"),
+        ("organization", "nato"),
+    ],
 )
 def test_deleting_a_row_that_history_depends_on_answers_409(editor_client, world, basename, key):
     before = table_counts()

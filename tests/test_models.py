@@ -24,27 +24,44 @@ INVALID_ROWS = {
         start_date=dt.date(2024, 7, 1), date_precision="month", end_date=dt.date(2024, 7, 2)
     ),
     "summit-month-not-on-the-first": lambda w: summit_with(date_precision="month"),
-    "summit-year-not-on-january-first": lambda w: summit_with(start_date=dt.date(2024, 7, 1), date_precision="year"),
+    "summit-year-not-on-january-first": lambda w: summit_with(
+        start_date=dt.date(2024, 7, 1), date_precision="year"
+    ),
     "summit-unknown-status": lambda w: summit_with(status="rumoured"),
     "summit-unknown-kind": lambda w: summit_with(kind="picnic"),
     "summit-unknown-precision": lambda w: summit_with(date_precision="week"),
     "leader-term-ends-before-it-starts": lambda w: Leader(
-        slug="x", name="X", country=w.japan, office="PM", term_start=JULY_9, term_end=dt.date(2024, 1, 1)
+        slug="x",
+        name="X",
+        country=w.japan,
+        office="PM",
+        term_start=JULY_9,
+        term_end=dt.date(2024, 1, 1),
     ),
     "attendance-second-for-a-country": lambda w: Attendance(summit=w.summit, country=w.japan),
-    "attendance-unknown-role": lambda w: Attendance(summit=w.summit, country=w.united_states, role="spectator"),
-    "attendance-unknown-status": lambda w: Attendance(summit=w.summit, country=w.united_states, status="maybe"),
-    "status-change-unknown-status": lambda w: StatusChange(attendance=w.attendance, status="maybe", as_of=JULY_9),
+    "attendance-unknown-role": lambda w: Attendance(
+        summit=w.summit, country=w.united_states, role="spectator"
+    ),
+    "attendance-unknown-status": lambda w: Attendance(
+        summit=w.summit, country=w.united_states, status="maybe"
+    ),
+    "status-change-unknown-status": lambda w: StatusChange(
+        attendance=w.attendance, status="maybe", as_of=JULY_9
+    ),
     "status-change-month-not-on-the-first": lambda w: StatusChange(
         attendance=w.attendance, status="invited", as_of=JULY_9, as_of_precision="month"
     ),
     "source-without-origin": lambda w: Source(key="nowhere", title="Nowhere"),
-    "source-seed-file-without-sha256": lambda w: Source(key="seed", title="Seed", seed_file="a.txt"),
+    "source-seed-file-without-sha256": lambda w: Source(
+        key="seed", title="Seed", seed_file="a.txt"
+    ),
     "citation-without-target": lambda w: Citation(source=w.source, field="city", basis="external"),
     "citation-with-two-targets": lambda w: Citation(
         source=w.source, summit=w.summit, attendance=w.attendance, field="city"
     ),
-    "citation-end-without-start": lambda w: Citation(source=w.source, summit=w.summit, field="city", quote="DC", end=2),
+    "citation-end-without-start": lambda w: Citation(
+        source=w.source, summit=w.summit, field="city", quote="DC", end=2
+    ),
     "citation-offsets-not-spanning-quote": lambda w: Citation(
         source=w.source, summit=w.summit, field="city", quote="Washington", start=0, end=3
     ),
@@ -69,10 +86,14 @@ def test_model_validation_refuses_the_same_row(world, make_row):
 
 
 def test_two_citations_of_one_field_at_one_offset_are_refused(world):
-    Citation.objects.create(source=world.source, summit=world.summit, field="city", basis="external")
+    Citation.objects.create(
+        source=world.source, summit=world.summit, field="city", basis="external"
+    )
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        Citation.objects.create(source=world.source, summit=world.summit, field="city", basis="external")
+        Citation.objects.create(
+            source=world.source, summit=world.summit, field="city", basis="external"
+        )
 
 
 def test_a_leader_of_another_country_is_refused_by_model_validation(world):
@@ -97,7 +118,10 @@ def test_a_leader_cannot_move_to_another_country_while_attending_for_the_first(w
     ("fields", "shown"),
     [
         ({"start_date": dt.date(2024, 7, 9), "end_date": dt.date(2024, 7, 11)}, "July 9–11, 2024"),
-        ({"start_date": dt.date(2022, 6, 28), "end_date": dt.date(2022, 7, 1)}, "June 28 – July 1, 2022"),
+        (
+            {"start_date": dt.date(2022, 6, 28), "end_date": dt.date(2022, 7, 1)},
+            "June 28 – July 1, 2022",
+        ),
         ({"start_date": dt.date(2024, 4, 10), "end_date": dt.date(2024, 4, 10)}, "April 10, 2024"),
         ({"start_date": dt.date(2022, 6, 1), "date_precision": "month"}, "June 2022"),
         ({"start_date": dt.date(2023, 1, 1), "date_precision": "year"}, "2023"),
@@ -108,9 +132,22 @@ def test_summit_dates_are_shown_at_their_precision(fields, shown):
 
 
 def test_every_model_has_a_natural_key_that_finds_it_again(world):
-    change = StatusChange.objects.create(attendance=world.attendance, status="invited", as_of=JULY_9)
-    citation = Citation.objects.create(source=world.source, status_change=change, field="status", basis="external")
-    rows = [world.japan, world.nato, world.kishida, world.summit, world.attendance, change, world.source, citation]
+    change = StatusChange.objects.create(
+        attendance=world.attendance, status="invited", as_of=JULY_9
+    )
+    citation = Citation.objects.create(
+        source=world.source, status_change=change, field="status", basis="external"
+    )
+    rows = [
+        world.japan,
+        world.nato,
+        world.kishida,
+        world.summit,
+        world.attendance,
+        change,
+        world.source,
+        citation,
+    ]
 
     for row in rows:
         manager = type(row)._default_manager

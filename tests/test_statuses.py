@@ -1,10 +1,13 @@
 """An attendance's status timeline, and its current status kept equal to the latest change."""
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from summits.models import StatusChange
+from summits.models import Attendance, StatusChange
+from summits.services import attendance_record_status
 from tests.helpers import table_counts
 
 
@@ -13,7 +16,9 @@ def statuses_url(attendance) -> str:
 
 
 def test_recording_a_status_change_updates_the_current_status(editor_client, world):
-    response = editor_client.post(statuses_url(world.attendance), {"status": "proposed", "as_of": "2024-03"})
+    response = editor_client.post(
+        statuses_url(world.attendance), {"status": "proposed", "as_of": "2024-03"}
+    )
 
     assert response.status_code == 201
     assert response.json() | {"id": None} == {
@@ -30,8 +35,12 @@ def test_recording_a_status_change_updates_the_current_status(editor_client, wor
     assert [change["status"] for change in detail["status_changes"]] == ["proposed"]
 
 
-def test_an_older_change_joins_the_timeline_without_overwriting_a_newer_status(editor_client, world):
-    editor_client.post(statuses_url(world.attendance), {"status": "attended", "as_of": "2024-07-11"})
+def test_an_older_change_joins_the_timeline_without_overwriting_a_newer_status(
+    editor_client, world
+):
+    editor_client.post(
+        statuses_url(world.attendance), {"status": "attended", "as_of": "2024-07-11"}
+    )
 
     editor_client.post(statuses_url(world.attendance), {"status": "invited", "as_of": "2024-04-02"})
 
@@ -46,7 +55,9 @@ def test_an_older_change_joins_the_timeline_without_overwriting_a_newer_status(e
 
 def test_two_changes_on_one_date_are_ordered_by_when_they_were_recorded(editor_client, world):
     editor_client.post(statuses_url(world.attendance), {"status": "invited", "as_of": "2024-04-02"})
-    editor_client.post(statuses_url(world.attendance), {"status": "declined", "as_of": "2024-04-02"})
+    editor_client.post(
+        statuses_url(world.attendance), {"status": "declined", "as_of": "2024-04-02"}
+    )
 
     world.attendance.refresh_from_db()
     assert world.attendance.status == "declined"
@@ -81,7 +92,11 @@ def test_a_bad_citation_is_reported_on_its_field_and_records_nothing(editor_clie
 
     response = editor_client.post(
         statuses_url(world.attendance),
-        {"status": "invited", "as_of": "2024-04", "citation": {"source": "nato-website", "quote": "abc", "start": 3, "end": 4}},
+        {
+            "status": "invited",
+            "as_of": "2024-04",
+            "citation": {"source": "nato-website", "quote": "abc", "start": 3, "end": 4},
+        },
     )
 
     assert response.status_code == 400
@@ -95,7 +110,10 @@ def test_a_bad_citation_is_reported_on_its_field_and_records_nothing(editor_clie
         ({"status": "maybe", "as_of": "2024-03"}, "status"),
         ({"status": "invited", "as_of": "2024-02-30"}, "as_of"),
         ({"status": "invited"}, "as_of"),
-        ({"status": "invited", "as_of": "2024", "citation": {"source": "no-such-source"}}, "citation.source"),
+        (
+            {"status": "invited", "as_of": "2024", "citation": {"source": "no-such-source"}},
+            "citation.source",
+        ),
     ],
 )
 def test_an_invalid_status_change_answers_400_and_records_nothing(editor_client, world, body, attr):
@@ -111,7 +129,9 @@ def test_an_invalid_status_change_answers_400_and_records_nothing(editor_client,
 def test_the_same_status_on_the_same_date_twice_answers_409(editor_client, world):
     editor_client.post(statuses_url(world.attendance), {"status": "invited", "as_of": "2024-04"})
 
-    response = editor_client.post(statuses_url(world.attendance), {"status": "invited", "as_of": "2024-04"})
+    response = editor_client.post(
+        statuses_url(world.attendance), {"status": "invited", "as_of": "2024-04"}
+    )
 
     assert response.status_code == 409
     assert StatusChange.objects.count() == 1
@@ -120,7 +140,9 @@ def test_the_same_status_on_the_same_date_twice_answers_409(editor_client, world
 def test_anonymous_user_can_read_but_not_add_to_a_timeline(anonymous_client, world):
     assert anonymous_client.get(statuses_url(world.attendance)).status_code == 200
 
-    response = anonymous_client.post(statuses_url(world.attendance), {"status": "invited", "as_of": "2024"})
+    response = anonymous_client.post(
+        statuses_url(world.attendance), {"status": "invited", "as_of": "2024"}
+    )
 
     assert response.status_code == 401
     assert StatusChange.objects.count() == 0
@@ -137,8 +159,23 @@ def test_adding_to_a_timeline_needs_the_permission_to_add_status_changes(user, u
     assert user_client.post(statuses_url(world.attendance), body).status_code == 201
 
 
-def test_an_edit_through_the_api_is_kept_in_the_history_with_its_author(editor, editor_client, world):
-    editor_client.patch(reverse("api:summit-detail", args=["nato-2024-washington"]), {"city": "Washington"})
+def test_an_edit_through_the_api_is_kept_in_the_history_with_its_author(
+    editor, editor_client, world
+):
+    editor_client.patch(
+        reverse("api:summit-detail", args=["nato-2024-washington"]), {"city": "Washington"}
+    )
 
     latest = world.summit.history.latest()
     assert (latest.history_type, latest.city, latest.history_user) == ("~", "Washington", editor)
+
+
+def test_saving_an_attendance_loaded_before_a_status_change_keeps_the_new_status(world):
+    loaded_earlier = Attendance.objects.get(pk=world.attendance.pk)
+    attendance_record_status(attendance=world.attendance, status="invited", as_of=dt.date(2024, 4, 2))
+
+    loaded_earlier.note = "Edited by someone who had the page open."
+    loaded_earlier.save()
+
+    loaded_earlier.refresh_from_db()
+    assert (loaded_earlier.status, loaded_earlier.note) == ("invited", "Edited by someone who had the page open.")
