@@ -584,29 +584,23 @@ class Source(ConstraintFieldsModel):
 
 
 class CitationManager(models.Manager["Citation"]):
-    def get_by_natural_key(self, source_key: str, target: str, *rest: object) -> "Citation":
+    # How each kind of target is found from the parts of its own natural key.
+    target_lookups = {
+        "summit": ["summit__slug"],
+        "attendance": ["attendance__summit__slug", "attendance__country__code"],
+        "status_change": [
+            "status_change__attendance__summit__slug",
+            "status_change__attendance__country__code",
+            "status_change__status",
+            "status_change__as_of",
+        ],
+    }
+
+    def get_by_natural_key(self, source_key: str, target: str | None, *rest: object) -> "Citation":
         *target_key, field, start = rest
-        lookups = {
-            "summit": {"summit__slug": target_key[0]} if target == "summit" else None,
-            "attendance": (
-                {
-                    "attendance__summit__slug": target_key[0],
-                    "attendance__country__code": target_key[1],
-                }
-                if target == "attendance"
-                else None
-            ),
-            "status_change": (
-                {
-                    "status_change__attendance__summit__slug": target_key[0],
-                    "status_change__attendance__country__code": target_key[1],
-                    "status_change__status": target_key[2],
-                    "status_change__as_of": target_key[3],
-                }
-                if target == "status_change"
-                else None
-            ),
-        }[target]
+        if target not in self.target_lookups:
+            raise self.model.DoesNotExist(f"A citation cites no {target!r}.")
+        lookups = dict(zip(self.target_lookups[target], target_key, strict=True))
         return self.get(source__key=source_key, field=field, start=start, **lookups)
 
 
@@ -704,13 +698,9 @@ class Citation(ConstraintFieldsModel):
         return f"{self.source} on {self.target_kind}.{self.field}"
 
     def natural_key(self) -> tuple[object, ...]:
-        return (
-            self.source.key,
-            self.target_kind,
-            *self.target.natural_key(),
-            self.field,
-            self.start,
-        )
+        target = self.target
+        target_key = target.natural_key() if target is not None else ()
+        return (self.source.key, self.target_kind, *target_key, self.field, self.start)
 
     natural_key.dependencies = [
         "summits.source",
@@ -720,9 +710,12 @@ class Citation(ConstraintFieldsModel):
     ]  # type: ignore[attr-defined]
 
     @property
-    def target_kind(self) -> str:
-        return next(name for name in self.TARGETS if getattr(self, f"{name}_id") is not None)
+    def target_kind(self) -> str | None:
+        """Which kind of record this cites; None only for a row the database would refuse."""
+        return next(
+            (name for name in self.TARGETS if getattr(self, f"{name}_id") is not None), None
+        )
 
     @property
-    def target(self) -> Summit | Attendance | StatusChange:
-        return getattr(self, self.target_kind)
+    def target(self) -> Summit | Attendance | StatusChange | None:
+        return getattr(self, self.target_kind) if self.target_kind else None

@@ -67,10 +67,12 @@ def attendance_refresh_status(*, attendances: QuerySet[Attendance]) -> int:
         .order_by("-as_of", "-id")
         .values("status")[:1]
     )
+    database = attendances.db
     updated = 0
-    with transaction.atomic():
+    with transaction.atomic(using=database):
         pks = list(attendances.select_for_update().order_by("pk").values_list("pk", flat=True))
         for offset in range(0, len(pks), _REFRESH_BATCH):
             batch = pks[offset : offset + _REFRESH_BATCH]
-            updated += Attendance.objects.filter(pk__in=batch).update(status=Subquery(latest))
+            rows = Attendance.objects.using(database).filter(pk__in=batch)
+            updated += rows.update(status=Subquery(latest))
     return updated

@@ -5,6 +5,9 @@ from django.urls import reverse
 
 from tests.helpers import table_counts
 
+# Stands for the id of the `world` fixture's attendance, which differs from database to database.
+WORLD_ATTENDANCE = object()
+
 SUMMIT = {"slug": "g7-2024-apulia", "name": "G7 Summit 2024"}
 
 INVALID_WRITES = [
@@ -103,7 +106,7 @@ INVALID_WRITES = [
         {
             "source": "nato-website",
             "summit": "nato-2024-washington",
-            "attendance": 1,
+            "attendance": WORLD_ATTENDANCE,
             "field": "city",
             "basis": "external",
         },
@@ -146,6 +149,10 @@ INVALID_WRITES = [
 def test_invalid_write_answers_400_on_the_field_and_changes_nothing(
     editor_client, world, basename, body, attr, code
 ):
+    body = {
+        name: world.attendance.pk if value is WORLD_ATTENDANCE else value
+        for name, value in body.items()
+    }
     before = table_counts()
 
     response = editor_client.post(reverse(f"api:{basename}-list"), body)

@@ -172,10 +172,15 @@ def test_an_edit_through_the_api_is_kept_in_the_history_with_its_author(
 
 def test_saving_an_attendance_loaded_before_a_status_change_keeps_the_new_status(world):
     loaded_earlier = Attendance.objects.get(pk=world.attendance.pk)
-    attendance_record_status(attendance=world.attendance, status="invited", as_of=dt.date(2024, 4, 2))
+    attendance_record_status(
+        attendance=world.attendance, status="invited", as_of=dt.date(2024, 4, 2)
+    )
 
     loaded_earlier.note = "Edited by someone who had the page open."
     loaded_earlier.save()
 
     loaded_earlier.refresh_from_db()
-    assert (loaded_earlier.status, loaded_earlier.note) == ("invited", "Edited by someone who had the page open.")
+    assert (loaded_earlier.status, loaded_earlier.note) == (
+        "invited",
+        "Edited by someone who had the page open.",
+    )

@@ -108,6 +108,7 @@ STORAGES = {
 }
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+SERIALIZATION_MODULES = {"json": "summits.fixture_format"}
 SEEDS_DIR = BASE_DIR / "seeds"
 
 # Requests larger than this are refused before they reach a view.
@@ -143,4 +144,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
