@@ -61,7 +61,8 @@ class SummitFilter(filters.FilterSet):
     )
     status = filters.MultipleChoiceFilter(choices=SummitStatus.choices)
     kind = filters.MultipleChoiceFilter(choices=SummitKind.choices)
-    upcoming = filters.BooleanFilter(
+    upcoming = filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
         method="filter_upcoming",
         help_text="true: not over yet (a month or year counts until its last day); false: over.",
     )
@@ -78,11 +79,9 @@ class SummitFilter(filters.FilterSet):
         attending = Attendance.objects.filter(summit=OuterRef("pk"), leader__slug=value)
         return queryset.filter(Exists(attending))
 
-    def filter_upcoming(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
-        if value is None:
-            return queryset
+    def filter_upcoming(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         today = timezone.localdate()
-        return queryset.upcoming(on=today) if value else queryset.past(on=today)
+        return queryset.upcoming(on=today) if value == "true" else queryset.past(on=today)
 
 
 class AttendanceFilter(filters.FilterSet):

@@ -1,0 +1,194 @@
+"""Filters and search on the article's data return exactly the rows they claim."""
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+
+def slugs(client, query: str) -> list[str]:
+    response = client.get(f"{reverse('api:summit-list')}?{query}")
+    assert response.status_code == 200, response.json()
+    return [row["slug"] for row in response.json()["results"]]
+
+
+def attendances(client, query: str) -> list[tuple[str, str]]:
+    response = client.get(f"{reverse('api:attendance-list')}?{query}")
+    assert response.status_code == 200, response.json()
+    return [(row["summit"], row["country"]) for row in response.json()["results"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (
+            "",
+            [
+                "nato-2022-spain",
+                "nato-2023-lithuania",
+                "japan-us-2024-04-10",
+                "nato-2024-washington",
+            ],
+        ),
+        ("year=2024", ["japan-us-2024-04-10", "nato-2024-washington"]),
+        ("organization=nato", ["nato-2022-spain", "nato-2023-lithuania", "nato-2024-washington"]),
+        ("host_country=US", ["nato-2024-washington"]),
+        ("attending_country=KR", ["nato-2023-lithuania"]),
+        ("attending_leader=joe-biden", ["japan-us-2024-04-10"]),
+        (
+            "attending_leader=fumio-kishida&organization=nato",
+            ["nato-2022-spain", "nato-2023-lithuania", "nato-2024-washington"],
+        ),
+        ("status=held", ["nato-2022-spain", "nato-2023-lithuania"]),
+        ("status=held&status=scheduled&kind=bilateral", ["japan-us-2024-04-10"]),
+        ("search=washington", ["nato-2024-washington"]),
+        ("search=lithuania", ["nato-2023-lithuania"]),
+        (
+            "ordering=-start_date",
+            [
+                "nato-2024-washington",
+                "japan-us-2024-04-10",
+                "nato-2023-lithuania",
+                "nato-2022-spain",
+            ],
+        ),
+        ("attending_country=FR", []),
+    ],
+)
+def test_summit_filters(anonymous_client, article, query, expected):
+    assert slugs(anonymous_client, query) == expected
+
+
+@pytest.mark.parametrize(
+    ("today", "upcoming", "past"),
+    [
+        # A month or a year counts as upcoming until its last day, never by its stored first day.
+        (
+            "2022-06-30",
+            [
+                "nato-2022-spain",
+                "nato-2023-lithuania",
+                "japan-us-2024-04-10",
+                "nato-2024-washington",
+            ],
+            [],
+        ),
+        (
+            "2022-07-01",
+            ["nato-2023-lithuania", "japan-us-2024-04-10", "nato-2024-washington"],
+            ["nato-2022-spain"],
+        ),
+        (
+            "2023-12-31",
+            ["nato-2023-lithuania", "japan-us-2024-04-10", "nato-2024-washington"],
+            ["nato-2022-spain"],
+        ),
+        (
+            "2024-07-11",
+            ["nato-2024-washington"],
+            ["nato-2022-spain", "nato-2023-lithuania", "japan-us-2024-04-10"],
+        ),
+        (
+            "2024-07-12",
+            [],
+            [
+                "nato-2022-spain",
+                "nato-2023-lithuania",
+                "japan-us-2024-04-10",
+                "nato-2024-washington",
+            ],
+        ),
+    ],
+)
+def test_upcoming_and_past_summits_on_a_given_day(anonymous_client, article, today, upcoming, past):
+    with time_machine.travel(f"{today} 12:00Z", tick=False):
+        assert slugs(anonymous_client, "upcoming=true") == upcoming
+        assert slugs(anonymous_client, "upcoming=false") == past
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (
+            "summit=nato-2023-lithuania",
+            [("nato-2023-lithuania", code) for code in ["JP", "KR", "AU", "NZ"]],
+        ),
+        (
+            "country=JP&organization=nato",
+            [
+                ("nato-2024-washington", "JP"),
+                ("nato-2022-spain", "JP"),
+                ("nato-2023-lithuania", "JP"),
+            ],
+        ),
+        ("leader=joe-biden", [("japan-us-2024-04-10", "US")]),
+        ("status=proposed", [("nato-2024-washington", "JP")]),
+        (
+            "status=confirmed&year=2024",
+            [("japan-us-2024-04-10", "JP"), ("japan-us-2024-04-10", "US")],
+        ),
+        ("year=2022", [("nato-2022-spain", "JP")]),
+        ("role=host", []),
+        ("search=zealand", [("nato-2023-lithuania", "NZ")]),
+        ("search=biden", [("japan-us-2024-04-10", "US")]),
+    ],
+)
+def test_attendance_filters(anonymous_client, article, query, expected):
+    assert sorted(attendances(anonymous_client, query)) == sorted(expected)
+
+
+def test_leaders_filter_by_country(anonymous_client, article):
+    response = anonymous_client.get(f"{reverse('api:leader-list')}?country=JP")
+
+    assert [row["slug"] for row in response.json()["results"]] == ["fumio-kishida"]
+
+
+def test_countries_search_by_name(anonymous_client, article):
+    response = anonymous_client.get(f"{reverse('api:country-list')}?search=korea")
+
+    assert [row["code"] for row in response.json()["results"]] == ["KR"]
+
+
+@pytest.mark.parametrize(
+    "query", ["year=twenty", "year=0", "year=10000", "status=maybe", "upcoming=perhaps"]
+)
+def test_a_filter_value_of_the_wrong_kind_answers_400(anonymous_client, article, query):
+    response = anonymous_client.get(f"{reverse('api:summit-list')}?{query}")
+
+    assert response.status_code == 400
+    assert response.json()["type"] == "validation_error"
+    assert response.json()["errors"][0]["attr"] == query.split("=")[0]
+
+
+def test_dates_known_only_to_a_month_or_a_year_are_never_shown_with_a_day(
+    anonymous_client, article
+):
+    spain = anonymous_client.get(reverse("api:summit-detail", args=["nato-2022-spain"])).json()
+    lithuania = anonymous_client.get(
+        reverse("api:summit-detail", args=["nato-2023-lithuania"])
+    ).json()
+
+    assert (spain["start_date"], spain["end_date"], spain["date_precision"], spain["dates"]) == (
+        "2022-06",
+        None,
+        "month",
+        "June 2022",
+    )
+    assert (lithuania["start_date"], lithuania["date_precision"], lithuania["dates"]) == (
+        "2023",
+        "year",
+        "2023",
+    )
+
+
+def test_a_summit_lists_its_attendees_with_leader_and_country_names(anonymous_client, article):
+    summit = anonymous_client.get(reverse("api:summit-detail", args=["nato-2023-lithuania"])).json()
+
+    assert summit["attendee_count"] == 4
+    assert [
+        (row["country_name"], row["leader_name"], row["status"]) for row in summit["attendances"]
+    ] == [
+        ("Australia", None, "attended"),
+        ("Japan", "Fumio Kishida", "attended"),
+        ("South Korea", None, "attended"),
+        ("New Zealand", None, "attended"),
+    ]
