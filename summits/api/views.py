@@ -21,6 +21,11 @@ from summits.models import (
 from summits.services import attendance_record_status
 
 
+def with_citations() -> Prefetch:
+    """A record's citations, each with its source, in one query for all the records."""
+    return Prefetch("citations", queryset=Citation.objects.select_related("source"))
+
+
 class CanRecordStatus(BasePermission):
     """Anyone may read a timeline; adding to it needs the permission to add status changes."""
 
@@ -104,7 +109,7 @@ class SummitViewSet(ModelViewSet):
                         "country__code", "id"
                     ),
                 ),
-                Prefetch("citations", queryset=Citation.objects.select_related("source")),
+                with_citations(),
             )
         return queryset
 
@@ -128,11 +133,9 @@ class AttendanceViewSet(ModelViewSet):
             queryset = queryset.prefetch_related(
                 Prefetch(
                     "status_changes",
-                    queryset=StatusChange.objects.prefetch_related(
-                        Prefetch("citations", queryset=Citation.objects.select_related("source"))
-                    ),
+                    queryset=StatusChange.objects.prefetch_related(with_citations()),
                 ),
-                Prefetch("citations", queryset=Citation.objects.select_related("source")),
+                with_citations(),
             )
         return queryset
 
@@ -158,9 +161,7 @@ class AttendanceViewSet(ModelViewSet):
         body = serializers.NewStatusChangeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         change = attendance_record_status(attendance=attendance, **body.validated_data)
-        change = StatusChange.objects.prefetch_related(
-            Prefetch("citations", queryset=Citation.objects.select_related("source"))
-        ).get(pk=change.pk)
+        change = StatusChange.objects.prefetch_related(with_citations()).get(pk=change.pk)
         return Response(
             serializers.StatusChangeSerializer(change).data, status=status.HTTP_201_CREATED
         )
