@@ -1,8 +1,8 @@
 """The editors' workspace: every model with its edit history, dates at their precision.
 
 `Attendance.status` is a copy of the latest status change and is never edited here: status
-changes are added through `attendance_record_status`, and any other edit to a timeline (or to an
-attendance, whose form would otherwise write back the status it loaded) refreshes the copy.
+changes are added through `attendance_record_status`, and any other edit to a timeline refreshes
+the copy through `attendance_refresh_status`.
 """
 
 import re
