@@ -325,6 +325,18 @@ class Summit(ConstraintFieldsModel):
         """The dates as a person would write them, at their precision: "July 9–11, 2024"."""
         return display_date_range(self.start_date, self.end_date, self.date_precision)
 
+    @property
+    def anniversary(self) -> int | None:
+        """Which anniversary year of its organization the summit falls in (NATO in 2024: 75).
+
+        Counted in calendar years, which every precision of the summit's date knows; None when
+        the organization's founding date is unknown.
+        """
+        founded = self.organization.founded_on if self.organization_id else None
+        if founded is None or self.start_date.year <= founded.year:
+            return None
+        return self.start_date.year - founded.year
+
 
 class AttendanceQuerySet(models.QuerySet["Attendance"]):
     def with_leader_of_another_country(self) -> "AttendanceQuerySet":

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "drf_standardized_errors",
     "simple_history",
     "summits",
@@ -80,6 +82,9 @@ DATABASES = {
 }
 # A request's writes land together or not at all.
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable server is reported within seconds, not after the operating system gives up.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -130,6 +135,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "summits.api.pagination.CursorPagination",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "summits.api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -137,6 +143,41 @@ DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "summits.api.errors.ExceptionHandler",
     "EXCEPTION_FORMATTER_CLASS": "summits.api.errors.ExceptionFormatter",
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
+    "ALLOWED_ERROR_STATUS_CODES": [
+        "400",
+        "401",
+        "403",
+        "404",
+        "405",
+        "406",
+        "409",
+        "413",
+        "415",
+        "429",
+        "500",
+    ],
+    "ERROR_SCHEMAS": dict.fromkeys(
+        ("400", "401", "403", "404", "405", "406", "409", "413", "415", "429", "500"),
+        "summits.api.schema.ErrorResponseSerializer",
+    ),
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Summit attendance tracker",
+    "DESCRIPTION": "Which national leaders attend which summits, in what role, with what status, "
+    "and on what evidence.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AttendanceStatusEnum": "summits.models.AttendanceStatus",
+        "DatePrecisionEnum": "summits.dates.DatePrecision",
+        "SummitStatusEnum": "summits.models.SummitStatus",
+    },
 }
 
 LOGGING = {

@@ -7,6 +7,7 @@ constraint), so the API accepts exactly what the database would, and says which 
 import copy
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from summits.api.errors import django_error_detail
@@ -23,8 +24,17 @@ from summits.models import (
     StatusChange,
     Summit,
 )
+from summits.records import first_label
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$",
+        "example": "2024-07-09",
+        "description": "A date at its precision: YYYY-MM-DD, YYYY-MM or YYYY.",
+    }
+)
 class PartialDateField(serializers.Field):
     """A date known to a day, a month or a year: "2024-07-09", "2022-06" or "2023".
 
@@ -216,6 +226,11 @@ class AttendanceSerializer(ModelValidatingSerializer):
         slug_field="slug", queryset=Leader.objects.all(), required=False, allow_null=True
     )
     leader_name = serializers.CharField(source="leader.name", read_only=True, allow_null=True)
+    first_for_country = serializers.SerializerMethodField(
+        help_text='"first recorded" (or "first", where the records are complete) when no earlier '
+        "summit of the organization was attended by this country; else null."
+    )
+    first_for_leader = serializers.SerializerMethodField(help_text="The same, for the leader.")
 
     class Meta:
         model = Attendance
@@ -231,8 +246,24 @@ class AttendanceSerializer(ModelValidatingSerializer):
             "role",
             "status",
             "note",
+            "first_for_country",
+            "first_for_leader",
         ]
         read_only_fields = ["status"]
+
+    def get_first_for_country(self, attendance: Attendance) -> str | None:
+        return self._first(attendance, has_earlier=attendance.country_attended_before)
+
+    def get_first_for_leader(self, attendance: Attendance) -> str | None:
+        if attendance.leader_id is None:
+            return None
+        return self._first(attendance, has_earlier=attendance.leader_attended_before)
+
+    def _first(self, attendance: Attendance, *, has_earlier: bool) -> str | None:
+        if attendance.status != AttendanceStatus.ATTENDED:
+            return None
+        summit = attendance.summit
+        return first_label(organization=summit.organization, summit=summit, has_earlier=has_earlier)
 
 
 class AttendanceDetailSerializer(AttendanceSerializer):
@@ -269,9 +300,10 @@ class SummitSerializer(ModelValidatingSerializer):
             "end_date",
             "date_precision",
             "dates",
+            "anniversary",
             "attendee_count",
         ]
-        read_only_fields = ["date_precision", "dates"]
+        read_only_fields = ["date_precision", "dates", "anniversary"]
 
 
 class SummitDetailSerializer(SummitSerializer):
@@ -280,3 +312,38 @@ class SummitDetailSerializer(SummitSerializer):
 
     class Meta(SummitSerializer.Meta):
         fields = [*SummitSerializer.Meta.fields, "attendances", "citations"]
+
+
+class RunSerializer(serializers.Serializer):
+    years = serializers.IntegerField()
+    first_year = serializers.IntegerField()
+    last_year = serializers.IntegerField()
+
+
+class RecordedSummitSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    year = serializers.IntegerField()
+    start_date = serializers.CharField(help_text="At its precision: YYYY-MM-DD, YYYY-MM or YYYY.")
+    dates = serializers.CharField()
+    status = serializers.ChoiceField(choices=AttendanceStatus.choices, allow_null=True)
+    first = serializers.CharField(allow_null=True, help_text='"first", "first recorded" or null.')
+
+
+class AttendanceRecordSerializer(serializers.Serializer):
+    """A leader's or a country's record at one organization's ordinary summits."""
+
+    organization = serializers.SlugField()
+    organization_name = serializers.CharField()
+    attended = RecordedSummitSerializer(many=True)
+    pending = RecordedSummitSerializer(many=True)
+    longest_run = RunSerializer(allow_null=True, help_text="The longest run of consecutive years.")
+    current_run = RunSerializer(
+        allow_null=True, help_text="The run ending at the latest attended year."
+    )
+    next_pending = RecordedSummitSerializer(
+        allow_null=True, help_text="The next summit still pending."
+    )
+    run_if_next_attended = serializers.IntegerField(
+        allow_null=True, help_text="The run that attending the next pending summit would make."
+    )

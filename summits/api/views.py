@@ -2,8 +2,10 @@
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
@@ -17,6 +19,11 @@ from summits.models import (
     Source,
     StatusChange,
     Summit,
+)
+from summits.records import (
+    attendances_with_firsts,
+    country_attendance_records,
+    leader_attendance_records,
 )
 from summits.services import attendance_record_status
 
@@ -48,7 +55,36 @@ class ModelViewSet(viewsets.ModelViewSet):
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
 
-class CountryViewSet(ModelViewSet):
+class AttendanceRecordMixin:
+    """A `record` action: the subject's record at each organization's ordinary summits."""
+
+    @extend_schema(
+        summary="Attendance record",
+        description="Summits attended and pending, runs of consecutive calendar years, and what "
+        "the next pending summit would make the current run; one record per organization.",
+        parameters=[
+            OpenApiParameter(
+                "organization", str, description="Only this organization's record (its slug)."
+            )
+        ],
+        responses=serializers.AttendanceRecordSerializer(many=True),
+    )
+    @action(detail=True, pagination_class=None, filter_backends=[])
+    def record(self, request, **kwargs):
+        subject = self.get_object()
+        organization = request.query_params.get("organization")
+        if organization is not None and not Organization.objects.filter(slug=organization).exists():
+            raise ValidationError(
+                {"organization": [f"No organization has the slug {organization!r}."]},
+                code="does_not_exist",
+            )
+        records = self.attendance_records(subject, organization=organization)
+        return Response(serializers.AttendanceRecordSerializer(records, many=True).data)
+
+
+class CountryViewSet(AttendanceRecordMixin, ModelViewSet):
+    """Countries, looked up by their ISO 3166-1 alpha-2 code."""
+
     queryset = Country.objects.all()
     serializer_class = serializers.CountrySerializer
     filterset_class = filters.CountryFilter
@@ -57,8 +93,13 @@ class CountryViewSet(ModelViewSet):
     ordering_fields = ["code", "name"]
     ordering = ["code"]
 
+    def attendance_records(self, country, *, organization):
+        return country_attendance_records(country=country, organization=organization)
+
 
 class OrganizationViewSet(ModelViewSet):
+    """Organizations that hold summits, such as NATO."""
+
     queryset = Organization.objects.all()
     serializer_class = serializers.OrganizationSerializer
     lookup_field = "slug"
@@ -67,7 +108,9 @@ class OrganizationViewSet(ModelViewSet):
     ordering = ["slug"]
 
 
-class LeaderViewSet(ModelViewSet):
+class LeaderViewSet(AttendanceRecordMixin, ModelViewSet):
+    """Heads of state or government, looked up by slug."""
+
     queryset = Leader.objects.select_related("country")
     serializer_class = serializers.LeaderSerializer
     filterset_class = filters.LeaderFilter
@@ -75,6 +118,9 @@ class LeaderViewSet(ModelViewSet):
     search_fields = ["name", "slug"]
     ordering_fields = ["name", "slug"]
     ordering = ["name"]
+
+    def attendance_records(self, leader, *, organization):
+        return leader_attendance_records(leader=leader, organization=organization)
 
 
 def _attendee_count():
@@ -89,6 +135,8 @@ def _attendee_count():
 
 
 class SummitViewSet(ModelViewSet):
+    """Summits, looked up by slug; a summit's page lists its attendees with their names."""
+
     queryset = Summit.objects.select_related("organization", "host_country").annotate(
         attendee_count=_attendee_count()
     )
@@ -120,7 +168,11 @@ class SummitViewSet(ModelViewSet):
 
 
 class AttendanceViewSet(ModelViewSet):
-    queryset = Attendance.objects.select_related("summit", "country", "leader")
+    """One country's participation in one summit; its status is the latest step of its timeline."""
+
+    queryset = attendances_with_firsts(
+        Attendance.objects.select_related("summit__organization", "country", "leader")
+    )
     serializer_class = serializers.AttendanceSerializer
     filterset_class = filters.AttendanceFilter
     search_fields = ["leader__name", "country__name", "summit__name"]
@@ -144,6 +196,17 @@ class AttendanceViewSet(ModelViewSet):
             return serializers.AttendanceSerializer
         return serializers.AttendanceDetailSerializer
 
+    @extend_schema(
+        methods=["GET"],
+        summary="Status timeline",
+        responses=serializers.StatusChangeSerializer(many=True),
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Record a status change",
+        request=serializers.NewStatusChangeSerializer,
+        responses={201: serializers.StatusChangeSerializer},
+    )
     @action(
         detail=True,
         methods=["get", "post"],
@@ -168,6 +231,8 @@ class AttendanceViewSet(ModelViewSet):
 
 
 class SourceViewSet(ModelViewSet):
+    """Where the evidence comes from: a seed file kept verbatim, or a page at a URL."""
+
     queryset = Source.objects.all()
     serializer_class = serializers.SourceSerializer
     lookup_field = "key"
@@ -177,6 +242,8 @@ class SourceViewSet(ModelViewSet):
 
 
 class CitationViewSet(ModelViewSet):
+    """Evidence for one field of one record: a verbatim quote from a source."""
+
     queryset = Citation.objects.select_related("source", "summit")
     serializer_class = serializers.CitationSerializer
     filterset_fields = ["basis", "field"]

@@ -1,0 +1,40 @@
+"""The OpenAPI schema's view of errors: one shape, documented for each status an operation answers."""
+
+from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
+from rest_framework import serializers
+
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text='Short and stable, for programs: "required", "unique"...'
+    )
+    detail = serializers.CharField(help_text="For people.")
+    attr = serializers.CharField(
+        allow_null=True,
+        help_text='The field at fault ("citation.end" inside a nested object), or null.',
+    )
+
+
+class ErrorResponseSerializer(serializers.Serializer):
+    """Every error the API answers: 4xx and 5xx alike."""
+
+    type = serializers.ChoiceField(choices=["validation_error", "client_error", "server_error"])
+    errors = ErrorSerializer(many=True)
+
+
+class AutoSchema(StandardizedErrorsAutoSchema):
+    """drf-standardized-errors' schema, told which operations can answer 400, 409 and 413."""
+
+    def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
+        if status_code == "409":
+            return self.method in WRITE_METHODS and status_code not in responses
+        if status_code == "413":
+            return self.method in BODY_METHODS and status_code not in responses
+        return super()._should_add_error_response(responses, status_code)
+
+    def _should_add_validation_error_response(self) -> bool:
+        # Lists also answer 400 for a bad page size, ordering or filter value.
+        return self._is_list_view() or super()._should_add_validation_error_response()
