@@ -4,7 +4,7 @@ from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from summits.api import views
+from summits.api import feeds, views
 
 app_name = "api"
 
@@ -19,5 +19,6 @@ router.register("citations", views.CitationViewSet)
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="token"),
+    path("summits/calendar.ics", feeds.SummitCalendarView.as_view(), name="summit-calendar"),
     *router.urls,
 ]
