@@ -38,3 +38,13 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     def _should_add_validation_error_response(self) -> bool:
         # Lists also answer 400 for a bad page size, ordering or filter value.
         return self._is_list_view() or super()._should_add_validation_error_response()
+
+
+def document_blank_query_parameters(result, generator, request, public):
+    """A blank optional query parameter (`?status=`) means no filter, as in an HTML form: say so."""
+    for path in result["paths"].values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query" and not parameter.get("required"):
+                    parameter["allowEmptyValue"] = True
+    return result

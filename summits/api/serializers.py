@@ -7,9 +7,11 @@ constraint), so the API accepts exactly what the database would, and says which 
 import copy
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from summits.api import fields
 from summits.api.errors import django_error_detail
 from summits.dates import iso_partial_date, parse_partial_date
 from summits.models import (
@@ -65,7 +67,18 @@ class PartialDateField(serializers.Field):
 
 
 class ModelValidatingSerializer(serializers.ModelSerializer):
-    """A ModelSerializer that validates through the model's `full_clean()`."""
+    """A ModelSerializer that validates through the model's `full_clean()`, with strict types."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: fields.CharField,
+        models.TextField: fields.CharField,
+        models.SlugField: fields.SlugField,
+        models.URLField: fields.URLField,
+        models.IntegerField: fields.IntegerField,
+        models.PositiveIntegerField: fields.IntegerField,
+    }
+    serializer_related_field = fields.PrimaryKeyRelatedField
 
     def get_validators(self):
         # Uniqueness and every other constraint are checked once, by the model.
@@ -102,7 +115,7 @@ class OrganizationSerializer(ModelValidatingSerializer):
 
 class LeaderSerializer(ModelValidatingSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:leader-detail", lookup_field="slug")
-    country = serializers.SlugRelatedField(slug_field="code", queryset=Country.objects.all())
+    country = fields.SlugRelatedField(slug_field="code", queryset=Country.objects.all())
     country_name = serializers.CharField(source="country.name", read_only=True)
 
     class Meta:
@@ -136,14 +149,14 @@ class SourceSerializer(ModelValidatingSerializer):
 
 
 class CitationSerializer(ModelValidatingSerializer):
-    source = serializers.SlugRelatedField(slug_field="key", queryset=Source.objects.all())
-    summit = serializers.SlugRelatedField(
+    source = fields.SlugRelatedField(slug_field="key", queryset=Source.objects.all())
+    summit = fields.SlugRelatedField(
         slug_field="slug", queryset=Summit.objects.all(), required=False, allow_null=True
     )
-    attendance = serializers.PrimaryKeyRelatedField(
+    attendance = fields.PrimaryKeyRelatedField(
         queryset=Attendance.objects.all(), required=False, allow_null=True
     )
-    status_change = serializers.PrimaryKeyRelatedField(
+    status_change = fields.PrimaryKeyRelatedField(
         queryset=StatusChange.objects.all(), required=False, allow_null=True
     )
 
@@ -166,7 +179,7 @@ class CitationSerializer(ModelValidatingSerializer):
 class EvidenceSerializer(serializers.ModelSerializer):
     """A citation as shown on the record it cites."""
 
-    source = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    source = fields.SlugRelatedField(slug_field="key", read_only=True)
 
     class Meta:
         model = Citation
@@ -185,10 +198,10 @@ class StatusChangeSerializer(serializers.ModelSerializer):
 
 
 class NewEvidenceSerializer(serializers.Serializer):
-    source = serializers.SlugRelatedField(slug_field="key", queryset=Source.objects.all())
-    quote = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
-    start = serializers.IntegerField(min_value=0, required=False, allow_null=True, default=None)
-    end = serializers.IntegerField(min_value=0, required=False, allow_null=True, default=None)
+    source = fields.SlugRelatedField(slug_field="key", queryset=Source.objects.all())
+    quote = fields.CharField(allow_blank=True, default="", trim_whitespace=False)
+    start = fields.IntegerField(min_value=0, required=False, allow_null=True, default=None)
+    end = fields.IntegerField(min_value=0, required=False, allow_null=True, default=None)
     basis = serializers.ChoiceField(choices=CitationBasis.choices, default=CitationBasis.STATED)
 
 
@@ -197,7 +210,7 @@ class NewStatusChangeSerializer(serializers.Serializer):
 
     status = serializers.ChoiceField(choices=AttendanceStatus.choices)
     as_of = PartialDateField(date_field="as_of", precision_field="as_of_precision")
-    note = serializers.CharField(allow_blank=True, default="")
+    note = fields.CharField(allow_blank=True, default="")
     citation = NewEvidenceSerializer(required=False)
 
 
@@ -205,9 +218,9 @@ class AttendeeSerializer(serializers.ModelSerializer):
     """An attendance as listed on its summit: who came, for which country, in what role."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:attendance-detail")
-    country = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    country = fields.SlugRelatedField(slug_field="code", read_only=True)
     country_name = serializers.CharField(source="country.name", read_only=True)
-    leader = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    leader = fields.SlugRelatedField(slug_field="slug", read_only=True)
     leader_name = serializers.CharField(source="leader.name", read_only=True, allow_null=True)
 
     class Meta:
@@ -218,11 +231,11 @@ class AttendeeSerializer(serializers.ModelSerializer):
 
 class AttendanceSerializer(ModelValidatingSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:attendance-detail")
-    summit = serializers.SlugRelatedField(slug_field="slug", queryset=Summit.objects.all())
+    summit = fields.SlugRelatedField(slug_field="slug", queryset=Summit.objects.all())
     summit_name = serializers.CharField(source="summit.name", read_only=True)
-    country = serializers.SlugRelatedField(slug_field="code", queryset=Country.objects.all())
+    country = fields.SlugRelatedField(slug_field="code", queryset=Country.objects.all())
     country_name = serializers.CharField(source="country.name", read_only=True)
-    leader = serializers.SlugRelatedField(
+    leader = fields.SlugRelatedField(
         slug_field="slug", queryset=Leader.objects.all(), required=False, allow_null=True
     )
     leader_name = serializers.CharField(source="leader.name", read_only=True, allow_null=True)
@@ -276,10 +289,10 @@ class AttendanceDetailSerializer(AttendanceSerializer):
 
 class SummitSerializer(ModelValidatingSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:summit-detail", lookup_field="slug")
-    organization = serializers.SlugRelatedField(
+    organization = fields.SlugRelatedField(
         slug_field="slug", queryset=Organization.objects.all(), required=False, allow_null=True
     )
-    host_country = serializers.SlugRelatedField(
+    host_country = fields.SlugRelatedField(
         slug_field="code", queryset=Country.objects.all(), required=False, allow_null=True
     )
     start_date = PartialDateField(date_field="start_date", precision_field="date_precision")

@@ -1,0 +1,60 @@
+"""Property-based testing of every API operation against the OpenAPI schema (schemathesis).
+
+Runs in process against the WSGI application and the test database, with the article and
+context fixtures loaded and an editor's token on every request, so writes are exercised too.
+Derandomized: the same examples every run. MAX_EXAMPLES cases per operation, valid and invalid.
+"""
+
+import json
+
+import pytest
+import schemathesis
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tracker.wsgi import application
+
+MAX_EXAMPLES = 50
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
+
+
+def _load_schema():
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    loaded = schemathesis.openapi.from_dict(json.loads(OpenApiJsonRenderer().render(document)))
+    loaded.app = application
+    return loaded
+
+
+schema = _load_schema()
+
+
+@pytest.fixture
+def editor_token(editor) -> str:
+    return Token.objects.create(user=editor).key
+
+
+@schema.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_operation_conforms_to_the_schema(case, article_and_context, editor_token):
+    case.call_and_validate(headers={"Authorization": f"Token {editor_token}"}, checks=CHECKS)
