@@ -1,0 +1,308 @@
+"""The iCalendar feed: one all-day event per summit, at the precision its dates are known."""
+
+import datetime as dt
+
+import icalendar
+import pytest
+import time_machine
+import vobject
+from django.urls import reverse
+
+from summits.models import Country, Organization, Summit
+from tests.helpers import count_queries
+
+ARTICLE_DATES = {
+    "japan-us-2024-04-10": ("20240410", "20240411", "day"),
+    "nato-2024-washington": ("20240709", "20240712", "day"),
+    "nato-2022-spain": ("20220601", "20220701", "month"),
+    "nato-2023-lithuania": ("20230101", "20240101", "year"),
+}
+
+
+def get_feed(client, query: str = "", **headers):
+    return client.get(f"{reverse('api:summit-calendar')}?{query}", headers=headers)
+
+
+def events(response) -> dict[str, icalendar.Event]:
+    """The feed's events by summit slug, after checking it is a calendar."""
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    calendar = icalendar.Calendar.from_ical(response.content)
+    return {
+        str(event["UID"]).removeprefix("summit-").removesuffix("@summit-tracker"): event
+        for event in calendar.walk("VEVENT")
+    }
+
+
+def ical(event: icalendar.Event, name: str) -> str:
+    """A property's value as it is written in the feed."""
+    return event[name].to_ical().decode()
+
+
+def test_each_summit_is_an_all_day_event_ending_the_day_after_its_last_day(
+    anonymous_client, article
+):
+    feed = events(get_feed(anonymous_client))
+
+    assert {
+        slug: (ical(event, "DTSTART"), ical(event, "DTEND"), str(event["X-SUMMIT-DATE-PRECISION"]))
+        for slug, event in feed.items()
+    } == ARTICLE_DATES
+    assert all(event["DTSTART"].params["VALUE"] == "DATE" for event in feed.values())
+    assert all(event["DTEND"].params["VALUE"] == "DATE" for event in feed.values())
+
+
+def test_the_feed_lists_summits_in_date_order_with_names_places_and_links(
+    anonymous_client, article
+):
+    feed = events(get_feed(anonymous_client))
+
+    assert list(feed) == [
+        "nato-2022-spain",
+        "nato-2023-lithuania",
+        "japan-us-2024-04-10",
+        "nato-2024-washington",
+    ]
+    washington = feed["nato-2024-washington"]
+    assert str(washington["SUMMARY"]) == "NATO Summit 2024, Washington"
+    assert str(washington["LOCATION"]) == "Washington, DC, United States"
+    assert str(washington["URL"]) == "http://testserver/api/summits/nato-2024-washington/"
+    assert "North Atlantic Treaty Organization" in str(washington["DESCRIPTION"])
+    assert str(feed["nato-2022-spain"]["LOCATION"]) == "Spain"
+    # The article never says where the April meeting takes place.
+    assert "LOCATION" not in feed["japan-us-2024-04-10"]
+
+
+def test_a_summit_known_only_to_a_month_or_a_year_says_its_days_are_not_known(
+    anonymous_client, article
+):
+    feed = events(get_feed(anonymous_client))
+    spain, lithuania = feed["nato-2022-spain"], feed["nato-2023-lithuania"]
+
+    assert str(spain["SUMMARY"]) == "NATO Summit 2022, Spain (June 2022; days not known)"
+    assert "the days are not known" in str(spain["DESCRIPTION"])
+    assert (
+        str(lithuania["SUMMARY"]) == "NATO Summit 2023, Lithuania (2023; month and days not known)"
+    )
+    assert "the month and days are not known" in str(lithuania["DESCRIPTION"])
+    assert "not known" not in str(feed["nato-2024-washington"]["SUMMARY"])
+
+
+def test_the_context_fixture_gives_madrid_its_days(anonymous_client, article_and_context):
+    madrid = events(get_feed(anonymous_client))["nato-2022-spain"]
+
+    assert (ical(madrid, "DTSTART"), ical(madrid, "DTEND")) == ("20220628", "20220701")
+    assert str(madrid["X-SUMMIT-DATE-PRECISION"]) == "day"
+    assert str(madrid["SUMMARY"]) == "NATO Summit 2022, Spain"
+    assert str(madrid["LOCATION"]) == "Madrid, Spain"
+
+
+def test_the_same_data_gives_the_same_bytes_whenever_it_is_asked_for(anonymous_client, article):
+    with time_machine.travel("2024-01-01 09:00Z", tick=False):
+        first = get_feed(anonymous_client)
+    with time_machine.travel("2025-06-30 18:30Z", tick=False):
+        second = get_feed(anonymous_client)
+
+    assert first.content == second.content
+    stamps = {slug: ical(event, "DTSTAMP") for slug, event in events(first).items()}
+    assert stamps == {slug: ical(event, "DTSTAMP") for slug, event in events(second).items()}
+    # Rows loaded with loaddata have no edit history, so they carry the fixed stand-in.
+    assert set(stamps.values()) == {"19700101T000000Z"}
+
+
+def test_an_edited_summit_is_stamped_with_the_time_of_its_latest_edit(
+    anonymous_client, editor_client, article
+):
+    url = reverse("api:summit-detail", args=["nato-2024-washington"])
+    with time_machine.travel("2024-05-01 08:00:00Z", tick=False):
+        assert editor_client.patch(url, {"city": "Washington"}).status_code == 200
+    with time_machine.travel("2024-06-02 10:20:30Z", tick=False):
+        assert editor_client.patch(url, {"city": "Washington, DC"}).status_code == 200
+
+    with time_machine.travel("2024-07-01 12:00Z", tick=False):
+        feed = events(get_feed(anonymous_client))
+
+    assert ical(feed["nato-2024-washington"], "DTSTAMP") == "20240602T102030Z"
+    assert ical(feed["nato-2024-washington"], "LAST-MODIFIED") == "20240602T102030Z"
+    assert ical(feed["nato-2022-spain"], "DTSTAMP") == "19700101T000000Z"
+    assert "LAST-MODIFIED" not in feed["nato-2022-spain"]
+
+
+def test_the_feed_parses_with_icalendar_and_with_vobject(anonymous_client, article):
+    body = get_feed(anonymous_client).content
+
+    with_icalendar = icalendar.Calendar.from_ical(body)
+    with_vobject = vobject.readOne(body.decode())
+
+    assert str(with_icalendar["VERSION"]) == "2.0"
+    assert len(with_icalendar.walk("VEVENT")) == 4
+    assert len(with_vobject.vevent_list) == 4
+    washington = next(
+        event
+        for event in with_vobject.vevent_list
+        if event.uid.value == "summit-nato-2024-washington@summit-tracker"
+    )
+    assert (washington.dtstart.value, washington.dtend.value) == (
+        dt.date(2024, 7, 9),
+        dt.date(2024, 7, 12),
+    )
+    spain = next(
+        event
+        for event in with_icalendar.walk("VEVENT")
+        if event["UID"] == "summit-nato-2022-spain@summit-tracker"
+    )
+    assert (spain.decoded("DTSTART"), spain.decoded("DTEND")) == (
+        dt.date(2022, 6, 1),
+        dt.date(2022, 7, 1),
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "event_status", "summary"),
+    [
+        ("announced", "TENTATIVE", "Summit"),
+        ("scheduled", "CONFIRMED", "Summit"),
+        ("held", "CONFIRMED", "Summit"),
+        ("postponed", "TENTATIVE", "Summit (postponed)"),
+        ("cancelled", "CANCELLED", "Summit (cancelled)"),
+    ],
+)
+def test_a_summits_status_becomes_the_events_status(
+    anonymous_client, db, status, event_status, summary
+):
+    Summit.objects.create(
+        slug="summit", name="Summit", start_date=dt.date(2030, 5, 6), status=status
+    )
+
+    event = events(get_feed(anonymous_client))["summit"]
+
+    assert (str(event["STATUS"]), str(event["SUMMARY"])) == (event_status, summary)
+
+
+def test_a_summit_in_the_last_year_a_calendar_can_hold_still_spans_that_year(anonymous_client, db):
+    Summit.objects.create(
+        slug="far-off", name="Far off", start_date=dt.date(9999, 1, 1), date_precision="year"
+    )
+
+    event = events(get_feed(anonymous_client))["far-off"]
+
+    assert ical(event, "DTSTART") == "99990101"
+    assert event.decoded("DURATION") == dt.timedelta(days=365)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("organization=nato", ["nato-2022-spain", "nato-2023-lithuania", "nato-2024-washington"]),
+        ("attending_country=KR", ["nato-2023-lithuania"]),
+        ("attending_leader=joe-biden", ["japan-us-2024-04-10"]),
+        ("year=2024&host_country=US", ["nato-2024-washington"]),
+        ("status=held", ["nato-2022-spain", "nato-2023-lithuania"]),
+        ("search=lithuania", ["nato-2023-lithuania"]),
+        (
+            "ordering=-start_date",
+            [
+                "nato-2024-washington",
+                "japan-us-2024-04-10",
+                "nato-2023-lithuania",
+                "nato-2022-spain",
+            ],
+        ),
+        ("attending_country=FR", []),
+    ],
+)
+def test_the_feed_filters_searches_and_orders_like_the_summit_list(
+    anonymous_client, article, query, expected
+):
+    assert list(events(get_feed(anonymous_client, query))) == expected
+
+
+def test_upcoming_summits_are_those_not_over_today(anonymous_client, article):
+    with time_machine.travel("2024-07-10 12:00Z", tick=False):
+        upcoming = events(get_feed(anonymous_client, "upcoming=true"))
+
+    assert list(upcoming) == ["nato-2024-washington"]
+
+
+@pytest.mark.parametrize(
+    ("query", "attr"),
+    [("year=abc", "year"), ("status=maybe", "status"), ("ordering=x", "ordering")],
+)
+def test_a_bad_filter_value_answers_400_in_the_apis_json_error_shape(
+    anonymous_client, article, query, attr
+):
+    response = get_feed(anonymous_client, query)
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["type"] == "validation_error"
+    assert [error["attr"] for error in response.json()["errors"]] == [attr]
+
+
+@pytest.mark.parametrize("accept", [None, "text/calendar", "*/*", "text/html,*/*;q=0.8"])
+def test_the_feed_answers_calendar_clients_and_clients_that_send_no_accept_header(
+    anonymous_client, article, accept
+):
+    headers = {"Accept": accept} if accept else {}
+
+    response = get_feed(anonymous_client, **headers)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response.content.startswith(b"BEGIN:VCALENDAR\r\n")
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+@pytest.mark.parametrize("client_name", ["anonymous_client", "editor_client"])
+def test_the_feed_is_read_only(request, article, client_name, method):
+    client = request.getfixturevalue(client_name)
+
+    response = getattr(client, method)(reverse("api:summit-calendar"), {})
+
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["errors"][0]["code"] == "method_not_allowed"
+
+
+def make_summits(count: int) -> None:
+    host = Country.objects.create(code="XX", name="Hostland")
+    organization = Organization.objects.create(slug="org", name="Organization")
+    Summit.objects.bulk_create(
+        Summit(
+            slug=f"summit-{number}",
+            name=f"Summit {number}",
+            organization=organization,
+            host_country=host,
+            city="Capital",
+            start_date=dt.date(2000, 1, 1) + dt.timedelta(days=number),
+        )
+        for number in range(count)
+    )
+
+
+@pytest.mark.parametrize("count", [5, 60])
+def test_the_feed_runs_one_query_however_many_summits_it_holds(anonymous_client, db, count):
+    make_summits(count)
+
+    assert count_queries(anonymous_client, reverse("api:summit-calendar")) == 1
+
+
+def test_a_feed_of_1000_summits_is_served(anonymous_client, db):
+    make_summits(1000)
+
+    assert len(events(get_feed(anonymous_client))) == 1000
+
+
+def test_more_than_1000_matching_summits_answers_400_asking_to_narrow_the_filters(
+    anonymous_client, db
+):
+    make_summits(1001)
+
+    response = get_feed(anonymous_client)
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    error = response.json()["errors"][0]
+    assert (error["code"], error["attr"]) == ("too_many_events", None)
+    assert "narrow the filters" in error["detail"]
+    assert len(events(get_feed(anonymous_client, "year=2000"))) == 366
