@@ -9,6 +9,8 @@ import json
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
@@ -46,6 +48,17 @@ schema = _load_schema()
 @pytest.fixture
 def editor_token(editor) -> str:
     return Token.objects.create(user=editor).key
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Requests go straight to the WSGI handler, whose request signals close the database
+    connection, and with it the test's transaction; Django's own test client avoids that too."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()

@@ -279,3 +279,35 @@ def test_an_unsupported_method_answers_405_json(editor_client, world):
 
     assert response.status_code == 405
     assert response.json()["errors"][0]["code"] == "method_not_allowed"
+
+
+def test_a_null_character_in_a_related_key_answers_400(editor_client, world):
+    before = table_counts()
+
+    response = editor_client.post(
+        reverse("api:citation-list"),
+        {
+            "source": "nato\x00website",
+            "summit": "nato-2024-washington",
+            "field": "city",
+            "basis": "external",
+        },
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0] == {
+        "code": "null_characters_not_allowed",
+        "detail": "Null characters are not allowed.",
+        "attr": "source",
+    }
+    assert table_counts() == before
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/summits/nato%00/", "/api/summits/?search=%00", "/api/leaders/?country=J%00"]
+)
+def test_a_null_character_in_a_path_or_query_is_a_client_error(anonymous_client, world, url):
+    response = anonymous_client.get(url)
+
+    assert 400 <= response.status_code < 500
+    assert response.json()["type"] in {"client_error", "validation_error"}

@@ -6,7 +6,7 @@ the database and from Django itself, so that none of them surfaces as a 500.
 
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import HttpRequest, JsonResponse
 from drf_standardized_errors.formatter import ExceptionFormatter as BaseExceptionFormatter
@@ -56,6 +56,12 @@ class ExceptionHandler(BaseExceptionHandler):
             return Conflict(
                 detail={api_settings.NON_FIELD_ERRORS_KEY: [_protected_detail(exc)]},
                 code="protected",
+            )
+        if isinstance(exc, DataError):
+            # A value the database cannot even compare: a NUL byte in a path or a query, say.
+            return exceptions.ValidationError(
+                {api_settings.NON_FIELD_ERRORS_KEY: ["A value in the request is not valid."]},
+                code="invalid",
             )
         if isinstance(exc, IntegrityError):
             return Conflict(

@@ -13,6 +13,11 @@ class StrictTypeMixin:
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, self.json_types):
             self.fail("invalid")
+        if isinstance(data, str) and "\x00" in data:
+            # No text column stores NUL; PostgreSQL refuses even to compare with it.
+            raise serializers.ValidationError(
+                "Null characters are not allowed.", code="null_characters_not_allowed"
+            )
         return super().to_internal_value(data)
 
 
