@@ -29,6 +29,18 @@ else:
                 "(set DEBUG=1 for local development)."
             )
 
+# HTTPS, as served in production behind a proxy that terminates TLS and says so in a header.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 365)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+X_FRAME_OPTIONS = "DENY"
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -113,6 +125,10 @@ STORAGES = {
     },
 }
 
+# Shared by every app server: throttle counters live here. Redis in production
+# (CACHE_URL=redis://127.0.0.1:6379/0); one process's memory for a first run.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 SERIALIZATION_MODULES = {"json": "summits.fixture_format"}
 SEEDS_DIR = BASE_DIR / "seeds"
@@ -137,6 +153,14 @@ REST_FRAMEWORK = {
         "summits.api.pagination.TieBreakingOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "summits.api.pagination.CursorPagination",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("THROTTLE_ANON", default="600/minute"),
+        "user": env.str("THROTTLE_USER", default="3000/minute"),
+    },
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "summits.api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

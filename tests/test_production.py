@@ -1,0 +1,63 @@
+"""The production configuration passes Django's own deployment checks, and refuses to start
+without its secrets."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "tracker.example.org",
+    "CACHE_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run manage.py in a fresh process with only `env` on top of a clean environment."""
+    clean = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {*PRODUCTION, "SECURE_SSL_REDIRECT"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_deployment_checks_report_nothing():
+    result = manage("check", "--deploy", "--fail-level", "DEBUG", env=PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+def test_start_up_stops_without_a_production_secret_and_names_it(missing):
+    env = {name: value for name, value in PRODUCTION.items() if name != missing}
+
+    result = manage("check", env=env)
+
+    assert result.returncode != 0
+    assert f"{missing} must be set in the environment when DEBUG is off" in result.stderr
+
+
+def test_a_first_run_with_debug_on_needs_no_configuration():
+    result = manage("check", env={"DEBUG": "1"})
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_no_system_check_is_silenced():
+    assert settings.SILENCED_SYSTEM_CHECKS == []
