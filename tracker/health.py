@@ -5,7 +5,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-RETRY_AFTER_SECONDS = 5
+from summits.api.errors import database_unavailable
 
 
 @never_cache
@@ -16,19 +16,5 @@ def healthz(request: HttpRequest) -> JsonResponse:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError:
-        response = JsonResponse(
-            {
-                "type": "server_error",
-                "errors": [
-                    {
-                        "code": "database_unavailable",
-                        "detail": "The database does not answer.",
-                        "attr": None,
-                    }
-                ],
-            },
-            status=503,
-        )
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return database_unavailable()
     return JsonResponse({"status": "ok", "database": "ok"})

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A strong ETag on every GET response, and 304 for a matching If-None-Match.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -70,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "summits.api.errors.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -166,26 +169,29 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+# Every status an operation can answer with an error, each in the one error shape.
+ERROR_STATUS_CODES = [
+    "400",
+    "401",
+    "403",
+    "404",
+    "405",
+    "406",
+    "409",
+    "412",
+    "413",
+    "415",
+    "429",
+    "500",
+    "503",
+]
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "summits.api.errors.ExceptionHandler",
     "EXCEPTION_FORMATTER_CLASS": "summits.api.errors.ExceptionFormatter",
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
-    "ALLOWED_ERROR_STATUS_CODES": [
-        "400",
-        "401",
-        "403",
-        "404",
-        "405",
-        "406",
-        "409",
-        "413",
-        "415",
-        "429",
-        "500",
-    ],
+    "ALLOWED_ERROR_STATUS_CODES": ERROR_STATUS_CODES,
     "ERROR_SCHEMAS": dict.fromkeys(
-        ("400", "401", "403", "404", "405", "406", "409", "413", "415", "429", "500"),
-        "summits.api.schema.ErrorResponseSerializer",
+        ERROR_STATUS_CODES, "summits.api.schema.ErrorResponseSerializer"
     ),
 }
 

@@ -6,7 +6,7 @@ the database and from Django itself, so that none of them surfaces as a 500.
 
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import HttpRequest, JsonResponse
 from drf_standardized_errors.formatter import ExceptionFormatter as BaseExceptionFormatter
@@ -16,12 +16,22 @@ from rest_framework import exceptions, status
 from rest_framework.fields import get_error_detail
 from rest_framework.settings import api_settings
 
+# How long a client should wait before retrying while the database is away.
+RETRY_AFTER_SECONDS = 5
+
 
 class Conflict(exceptions.ValidationError):
     """The request is well formed but clashes with data already stored (a duplicate, say)."""
 
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The database is not answering; try again shortly."
+    default_code = "database_unavailable"
+    wait = RETRY_AFTER_SECONDS  # sent as Retry-After
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -57,6 +67,8 @@ class ExceptionHandler(BaseExceptionHandler):
                 detail={api_settings.NON_FIELD_ERRORS_KEY: [_protected_detail(exc)]},
                 code="protected",
             )
+        if isinstance(exc, OperationalError | InterfaceError):
+            return DatabaseUnavailable()
         if isinstance(exc, DataError):
             # A value the database cannot even compare: a NUL byte in a path or a query, say.
             return exceptions.ValidationError(
@@ -94,6 +106,30 @@ def django_error_detail(error: DjangoValidationError):
             for field, messages in error.error_dict.items()
         }
     return {api_settings.NON_FIELD_ERRORS_KEY: get_error_detail(error)}
+
+
+def database_unavailable() -> JsonResponse:
+    response = _error_response(
+        503, DatabaseUnavailable.default_code, str(DatabaseUnavailable.default_detail)
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Answers 503 JSON with Retry-After when the database fails outside a DRF view's own
+    handling (opening the request's transaction, say), instead of a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> JsonResponse | None:
+        if isinstance(exception, OperationalError | InterfaceError):
+            return database_unavailable()
+        return None
 
 
 def _error_response(status_code: int, code: str, detail: str) -> JsonResponse:

@@ -1,9 +1,18 @@
 """The OpenAPI schema's view of errors: one shape, documented for each status an operation answers."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from rest_framework import serializers
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="The ETag of the object as you read it: a stale one answers 412 and changes nothing.",
+)
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
@@ -29,11 +38,21 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     """drf-standardized-errors' schema, told which operations can answer 400, 409 and 413."""
 
     def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
+        if status_code in responses:
+            return False
         if status_code == "409":
-            return self.method in WRITE_METHODS and status_code not in responses
+            return self.method in WRITE_METHODS
+        if status_code == "412":
+            return self.method in WRITE_METHODS and getattr(self.view, "detail", False)
         if status_code == "413":
-            return self.method in BODY_METHODS and status_code not in responses
+            return self.method in BODY_METHODS
         return super()._should_add_error_response(responses, status_code)
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if self.method in WRITE_METHODS and getattr(self.view, "detail", False):
+            parameters = [*parameters, IF_MATCH]
+        return parameters
 
     def _should_add_validation_error_response(self) -> bool:
         # Lists also answer 400 for a bad page size, ordering or filter value.

@@ -2,6 +2,7 @@
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils.http import parse_etags
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -10,6 +11,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from summits.api import filters, serializers
+from summits.api.conditional import PreconditionFailed, representation_etag
 from summits.models import (
     Attendance,
     Citation,
@@ -44,7 +46,37 @@ class CanRecordStatus(BasePermission):
 
 
 class ModelViewSet(viewsets.ModelViewSet):
-    """A ModelViewSet that answers writes with the object as a read would show it."""
+    """A ModelViewSet with conditional writes, answering writes as a read would show the object.
+
+    Reads get a strong ETag from ConditionalGetMiddleware (a hash of the body, so it changes
+    whenever the body would). A write may send If-Match with that ETag: the row is locked, its
+    current representation hashed the same way, and a stale tag answers 412 instead of silently
+    overwriting a newer edit.
+    """
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.detail and self.request.method not in SAFE_METHODS:
+            # Hold the row from the If-Match check until the write commits.
+            queryset = queryset.select_for_update(of=("self",))
+        return queryset
+
+    def get_object(self):
+        instance = super().get_object()
+        if self.request.method not in SAFE_METHODS:
+            self.check_if_match(instance)
+        return instance
+
+    def check_if_match(self, instance) -> None:
+        header = self.request.headers.get("If-Match")
+        if header is None:
+            return
+        expected = parse_etags(header)
+        if "*" in expected:
+            return
+        current = representation_etag(self.get_serializer(instance).data)
+        if current not in expected:
+            raise PreconditionFailed()
 
     def perform_create(self, serializer):
         serializer.save()
@@ -53,6 +85,11 @@ class ModelViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         serializer.save()
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    def update(self, request, *args, **kwargs):
+        response = super().update(request, *args, **kwargs)
+        response["ETag"] = representation_etag(response.data)
+        return response
 
 
 class AttendanceRecordMixin:
