@@ -1,0 +1,240 @@
+"""Conditional requests: ETags that follow the body, 304s, and If-Match against lost updates."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from summits.models import Attendance, Citation, Country, Leader, StatusChange
+from summits.services import attendance_record_status
+
+
+def summit_url() -> str:
+    return reverse("api:summit-detail", args=["nato-2024-washington"])
+
+
+def etag(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    return response["ETag"]
+
+
+def test_a_detail_carries_a_strong_etag_that_is_stable(anonymous_client, world):
+    first, second = etag(anonymous_client, summit_url()), etag(anonymous_client, summit_url())
+
+    assert first == second
+    assert first.startswith('"') and not first.startswith("W/")
+
+
+def test_a_matching_if_none_match_answers_304_without_a_body(anonymous_client, world):
+    tag = etag(anonymous_client, summit_url())
+
+    response = anonymous_client.get(summit_url(), HTTP_IF_NONE_MATCH=tag)
+
+    assert response.status_code == 304
+    assert response.content == b""
+
+
+RELATED_CHANGES = {
+    "the summit itself": lambda w: (
+        type(w.summit).objects.filter(pk=w.summit.pk).update(city="Washington")
+    ),
+    "an attendee's leader": lambda w: Leader.objects.filter(pk=w.kishida.pk).update(
+        name="Kishida Fumio"
+    ),
+    "an attendee's country": lambda w: Country.objects.filter(pk=w.japan.pk).update(name="Nippon"),
+    "an attendance's status": lambda w: attendance_record_status(
+        attendance=w.attendance, status="invited", as_of=dt.date(2024, 4, 1)
+    ),
+    "a new citation": lambda w: Citation.objects.create(
+        source=w.source, summit=w.summit, field="city", basis="external"
+    ),
+    "a new attendee": lambda w: Attendance.objects.create(summit=w.summit, country=w.united_states),
+}
+
+
+@pytest.mark.parametrize("change", RELATED_CHANGES.values(), ids=RELATED_CHANGES.keys())
+def test_the_etag_changes_whenever_the_body_would(anonymous_client, world, change):
+    before = anonymous_client.get(summit_url())
+
+    change(world)
+    after = anonymous_client.get(summit_url())
+
+    assert after.content != before.content
+    assert after["ETag"] != before["ETag"]
+    assert anonymous_client.get(summit_url(), HTTP_IF_NONE_MATCH=before["ETag"]).status_code == 200
+
+
+def test_a_new_status_change_changes_the_attendance_etag(anonymous_client, world):
+    url = reverse("api:attendance-detail", args=[world.attendance.pk])
+    before = etag(anonymous_client, url)
+
+    StatusChange.objects.create(
+        attendance=world.attendance, status="invited", as_of=dt.date(2024, 4, 1)
+    )
+
+    assert etag(anonymous_client, url) != before
+
+
+def test_a_write_with_a_stale_if_match_answers_412_and_changes_nothing(editor_client, world):
+    stale = etag(editor_client, summit_url())
+    editor_client.patch(summit_url(), {"city": "Washington"})
+
+    response = editor_client.patch(summit_url(), {"city": "Baltimore"}, HTTP_IF_MATCH=stale)
+
+    assert response.status_code == 412
+    assert response.json()["errors"][0]["code"] == "precondition_failed"
+    world.summit.refresh_from_db()
+    assert world.summit.city == "Washington"
+
+
+def test_a_write_with_the_current_etag_succeeds_and_returns_the_next_one(editor_client, world):
+    current = etag(editor_client, summit_url())
+
+    response = editor_client.patch(summit_url(), {"city": "Washington"}, HTTP_IF_MATCH=current)
+
+    assert response.status_code == 200
+    assert response["ETag"] == etag(editor_client, summit_url()) != current
+
+
+@pytest.mark.parametrize("if_match", [None, "*"])
+def test_if_match_is_optional(editor_client, world, if_match):
+    headers = {"HTTP_IF_MATCH": if_match} if if_match else {}
+
+    assert editor_client.patch(summit_url(), {"city": "Washington"}, **headers).status_code == 200
+
+
+def test_a_delete_with_a_stale_if_match_answers_412(editor_client, world):
+    url = reverse("api:source-detail", args=["nato-website"])
+    stale = etag(editor_client, url)
+    editor_client.patch(url, {"author": "NATO"})
+
+    assert editor_client.delete(url, HTTP_IF_MATCH=stale).status_code == 412
+    assert editor_client.delete(url, HTTP_IF_MATCH=etag(editor_client, url)).status_code == 204
+
+
+def test_recording_a_status_with_a_stale_if_match_answers_412(editor_client, world):
+    url = reverse("api:attendance-detail", args=[world.attendance.pk])
+    statuses = reverse("api:attendance-statuses", args=[world.attendance.pk])
+    stale = etag(editor_client, url)
+    editor_client.post(statuses, {"status": "invited", "as_of": "2024-04"})
+
+    response = editor_client.post(
+        statuses, {"status": "declined", "as_of": "2024-05"}, HTTP_IF_MATCH=stale
+    )
+
+    assert response.status_code == 412
+    assert StatusChange.objects.count() == 1
+
+
+# Concurrency: real concurrent transactions, so PostgreSQL only (SQLite serializes writers).
+
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL's row locks"
+)
+
+
+def run_concurrently(count: int, work) -> list:
+    """Run `work(index)` in `count` threads released together; each closes its connection."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = work(index)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+@pytest.fixture
+def shared_world(transactional_db, editor):
+    call_command("loaddata", "article", verbosity=0)
+    return Attendance.objects.get(summit__slug="nato-2024-washington", country__code="JP")
+
+
+@pytest.mark.postgres
+@needs_postgres
+def test_ten_concurrent_writers_lose_no_status_change(shared_world, editor):
+    attendance = shared_world
+    detail = reverse("api:attendance-detail", args=[attendance.pk])
+    statuses = reverse("api:attendance-statuses", args=[attendance.pk])
+    writers = 10
+
+    def write(index: int) -> dict:
+        client = APIClient()
+        client.force_authenticate(editor)
+        for refused in range(50):
+            tag = client.get(detail)["ETag"]
+            body = {
+                "status": "considering",
+                "as_of": f"2024-06-{index + 1:02d}",
+                "note": f"writer {index}",
+            }
+            response = client.post(statuses, body, HTTP_IF_MATCH=tag)
+            if response.status_code == 201:
+                return {"id": response.json()["id"], "refused": refused}
+            assert response.status_code == 412, response.content
+        raise AssertionError(f"writer {index} never got through")
+
+    results = run_concurrently(writers, write)
+
+    accepted = {result["id"] for result in results}
+    timeline = StatusChange.objects.filter(attendance=attendance)
+    assert len(accepted) == writers
+    assert accepted <= set(timeline.values_list("id", flat=True))
+    assert StatusChange.history.filter(id__in=accepted, history_type="+").count() == writers
+    attendance.refresh_from_db()
+    assert attendance.status == timeline.order_by("-as_of", "-id").first().status
+    print(
+        f"\n{writers} concurrent writers: {writers} accepted, {sum(r['refused'] for r in results)} stale writes refused (412), 0 lost"
+    )
+
+
+@pytest.mark.postgres
+@needs_postgres
+def test_concurrent_edits_from_one_read_let_exactly_one_through(shared_world, editor):
+    url = reverse("api:attendance-detail", args=[shared_world.pk])
+    tag = APIClient().get(url)["ETag"]
+
+    def edit(index: int) -> int:
+        client = APIClient()
+        client.force_authenticate(editor)
+        return client.patch(url, {"note": f"edit {index}"}, HTTP_IF_MATCH=tag).status_code
+
+    codes = run_concurrently(10, edit)
+
+    assert sorted(codes) == [200] + [412] * 9
+    shared_world.refresh_from_db()
+    assert shared_world.history.filter(history_type="~").count() == 1
+
+
+@pytest.mark.postgres
+@needs_postgres
+def test_twenty_identical_posts_create_one_attendance(shared_world, editor):
+    body = {"summit": "nato-2024-washington", "country": "KR"}
+
+    def post(index: int) -> int:
+        client = APIClient()
+        client.force_authenticate(editor)
+        return client.post(reverse("api:attendance-list"), body).status_code
+
+    codes = run_concurrently(20, post)
+
+    assert codes.count(201) == 1
+    assert set(codes) <= {201, 400, 409}
+    assert (
+        Attendance.objects.filter(summit__slug="nato-2024-washington", country__code="KR").count()
+        == 1
+    )
