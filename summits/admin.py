@@ -1,27 +1,42 @@
 """The editors' workspace: every model with its edit history, dates at their precision.
 
 `Attendance.status` is a copy of the latest status change and is never edited here: status
-changes are added through `attendance_record_status`, and any other edit to a timeline refreshes
-the copy through `attendance_refresh_status`.
+changes are added through `attendance_record_status` (the "Record a status change" page and
+action, with their evidence), and any other edit to a timeline refreshes the copy through
+`attendance_refresh_status`. Summits and attendances are imported and exported on natural keys
+(see `summits.resources`).
 """
 
 import re
+from pathlib import Path
 
-from django.contrib import admin
-from django.db import models, transaction
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import IntegrityError, models, transaction
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
+from import_export.admin import ImportExportModelAdmin
+from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
 
+from summits.dates import parse_partial_date
 from summits.models import (
     CITATION_TARGETS,
     Attendance,
+    AttendanceStatus,
     Citation,
+    CitationBasis,
     Country,
     Leader,
     Organization,
@@ -29,9 +44,11 @@ from summits.models import (
     StatusChange,
     Summit,
 )
+from summits.resources import AttendanceResource, SummitResource
 from summits.services import attendance_record_status, attendance_refresh_status
 
 QUOTE_EXCERPT_CHARS = 80
+TIMELINE_HISTORY_ROWS = 100
 
 # The choices behind autocomplete widgets, with what their `__str__` reads joined in.
 _CHOICES_WITH_RELATED = {
@@ -40,14 +57,101 @@ _CHOICES_WITH_RELATED = {
 }
 
 
-class RelatedChoicesMixin:
-    """Builds foreign key choices with the joins their labels need, one query per widget."""
+class LabelledAutocompleteSelect(AutocompleteSelect):
+    """An autocomplete that labels its selected value from what the form already loaded.
+
+    Django's widget runs a query per rendering to label the selected choice, which is a query
+    per row in an inline; `known_labels` (set by `KnownLabelsForm`) spares it.
+    """
+
+    known_labels: dict[str, str] = {}
+
+    def optgroups(self, name, value, attr=None):
+        selected = {str(v) for v in value if str(v) not in self.choices.field.empty_values}
+        if not selected or not selected <= self.known_labels.keys():
+            return super().optgroups(name, value, attr)
+        options = []
+        if not self.is_required and not self.allow_multiple_selected:
+            options.append(self.create_option(name, "", "", False, 0))
+        for key in sorted(selected):
+            options.append(
+                self.create_option(name, key, self.known_labels[key], True, len(options))
+            )
+        return [(None, options, 0)]
+
+
+class KnownLabelsForm(forms.ModelForm):
+    """Hands each autocomplete the label of the related row its instance has already loaded."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            widget = getattr(field.widget, "widget", field.widget)
+            if not isinstance(widget, LabelledAutocompleteSelect):
+                continue
+            model_field = self.instance._meta.get_field(name)
+            if not model_field.is_cached(self.instance):
+                continue
+            related = getattr(self.instance, name)
+            if related is not None:
+                widget.known_labels = {str(related.pk): field.label_from_instance(related)}
+
+
+class AutocompleteLabelsMixin:
+    """Autocomplete widgets whose labels cost no query per row, and choices with their joins."""
+
+    form = KnownLabelsForm
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = LabelledAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
         related = _CHOICES_WITH_RELATED.get(db_field.related_model)
         if related and "queryset" not in kwargs:
             kwargs["queryset"] = db_field.related_model._default_manager.select_related(*related)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """simple-history's admin, whose history pages answer a malformed id with a 404, not a 500."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self._is_key(self.opts, object_id):
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        history_opts = self.model.history.model._meta
+        if not (self._is_key(self.opts, object_id) and self._is_key(history_opts, version_id)):
+            raise Http404
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    @staticmethod
+    def _is_key(opts, value: str) -> bool:
+        try:
+            opts.pk.to_python(unquote(value))
+        except ValidationError:
+            return False
+        return True
+
+
+class NaturalKeyImportExportAdmin(ImportExportModelAdmin):
+    """CSV and JSON import and export; importing needs the rights to add and change rows."""
+
+    formats = (base_formats.CSV, base_formats.JSON)
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+    def get_import_data_kwargs(self, **kwargs):
+        # A row that fails validation rolls back the whole file, on every path to the import.
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        kwargs["rollback_on_validation_errors"] = True
+        return kwargs
 
 
 class YearListFilter(admin.SimpleListFilter):
@@ -145,7 +249,7 @@ class StatusChangeInline(ReadOnlyInline):
         )
 
 
-class AttendanceInline(RelatedChoicesMixin, admin.TabularInline):
+class AttendanceInline(AutocompleteLabelsMixin, admin.TabularInline):
     model = Attendance
     fields = ("country", "leader", "role", "status")
     readonly_fields = ("status",)
@@ -155,18 +259,137 @@ class AttendanceInline(RelatedChoicesMixin, admin.TabularInline):
     show_change_link = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("summit", "country", "leader")
+        # The joins label each row's autocompletes and its title without a query per row.
+        return super().get_queryset(request).select_related("summit", "country", "leader__country")
+
+
+class RecordStatusForm(forms.Form):
+    """A new step in one or more timelines, with its evidence: a verbatim quote from a source."""
+
+    status = forms.ChoiceField(choices=AttendanceStatus.choices)
+    as_of = forms.CharField(
+        label="As of",
+        max_length=10,
+        help_text="As precisely as the source says: YYYY-MM-DD, YYYY-MM (2024-03 is "
+        "“March 2024”) or YYYY.",
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    # Declared here for its place in the form; `__init__` gives it the admin's autocomplete.
+    source = forms.ModelChoiceField(Source.objects.all(), required=False)
+    quote = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="Verbatim from the source.",
+    )
+    basis = forms.ChoiceField(choices=CitationBasis.choices, initial=CitationBasis.STATED)
+    start = forms.IntegerField(
+        label="Quote offset",
+        min_value=0,
+        required=False,
+        help_text="Where the quote starts in the source's seed file, in characters from 0. "
+        "Found for you unless the quote occurs more than once.",
+    )
+
+    def __init__(self, *args, admin_site: admin.AdminSite, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"] = forms.ModelChoiceField(
+            Source.objects.all(),
+            required=False,
+            widget=AutocompleteSelect(Citation._meta.get_field("source"), admin_site),
+            help_text="Leave empty to record the change without evidence.",
+        )
+
+    def clean_as_of(self):
+        text = self.cleaned_data["as_of"].strip()
+        try:
+            return parse_partial_date(text)
+        except ValueError:
+            raise ValidationError(
+                "“%(text)s” is not a date: use YYYY-MM-DD, YYYY-MM or YYYY.",
+                code="invalid_date",
+                params={"text": text},
+            ) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        source, quote, start = cleaned.get("source"), cleaned.get("quote"), cleaned.get("start")
+        if source is None:
+            if quote:
+                self.add_error("source", "Name the source of the quote.")
+            if start is not None:
+                self.add_error("start", "Only a quote from a source has an offset.")
+            return cleaned
+        if not quote:
+            self.add_error("quote", "Quote the source verbatim.")
+            return cleaned
+        if not source.seed_file:
+            if start is not None:
+                self.add_error("start", "Only a quote from a seed file has an offset.")
+            return cleaned
+        try:
+            text = seed_text(source.seed_file)
+        except (OSError, UnicodeDecodeError):
+            self.add_error("source", f"The seed file {source.seed_file} cannot be read.")
+            return cleaned
+        cleaned["start"] = self._quote_offset(text, quote, start, source.seed_file)
+        return cleaned
+
+    def _quote_offset(self, text: str, quote: str, start: int | None, seed_file: str) -> int:
+        if start is not None:
+            if text[start : start + len(quote)] != quote:
+                self.add_error("start", f"The quote does not start at {start} in {seed_file}.")
+            return start
+        starts = [match.start() for match in re.finditer(f"(?={re.escape(quote)})", text)]
+        if not starts:
+            self.add_error("quote", f"The quote does not occur verbatim in {seed_file}.")
+        elif len(starts) > 1:
+            at = ", ".join(map(str, starts))
+            self.add_error("start", f"The quote occurs {len(starts)} times (at {at}): pick one.")
+        return starts[0] if starts else 0
+
+    def citation(self) -> dict | None:
+        """The evidence as `attendance_record_status` takes it."""
+        data = self.cleaned_data
+        if data.get("source") is None:
+            return None
+        offsets = {}
+        if data["source"].seed_file:
+            offsets = {"start": data["start"], "end": data["start"] + len(data["quote"])}
+        return {"source": data["source"], "quote": data["quote"], "basis": data["basis"], **offsets}
+
+
+def seed_text(seed_file: str) -> str:
+    """A seed file's text, decoded from its bytes so that offsets count code points."""
+    return (Path(settings.SEEDS_DIR) / Path(seed_file).name).read_bytes().decode("utf-8")
+
+
+class _RecordFailed(Exception):
+    """`attendance_record_status` refused a change: (attendance, ValidationError)."""
+
+
+# Where each error of `attendance_record_status` belongs on the form (None: above the form).
+_SERVICE_ERROR_FIELDS = {
+    "status": "status",
+    "as_of": "as_of",
+    "as_of_precision": "as_of",
+    "note": "note",
+    "citation.source": "source",
+    "citation.quote": "quote",
+    "citation.start": "start",
+    "citation.end": "quote",
+    "citation.basis": "basis",
+}
 
 
 @admin.register(Country)
-class CountryAdmin(SimpleHistoryAdmin):
+class CountryAdmin(HistoryAdmin):
     list_display = ("code", "name")
     search_fields = ("code", "name")
     ordering = ("code",)
 
 
 @admin.register(Leader)
-class LeaderAdmin(SimpleHistoryAdmin):
+class LeaderAdmin(AutocompleteLabelsMixin, HistoryAdmin):
     list_display = ("name", "office", "country", "term_start", "term_end", "slug")
     list_filter = ("office", ("country", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("country",)
@@ -182,7 +405,7 @@ class LeaderAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(SimpleHistoryAdmin):
+class OrganizationAdmin(HistoryAdmin):
     list_display = ("name", "short_name", "founded_on", "records_complete_from", "slug")
     search_fields = ("name", "short_name", "slug")
     ordering = ("slug",)
@@ -190,16 +413,17 @@ class OrganizationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Summit)
-class SummitAdmin(SimpleHistoryAdmin):
+class SummitAdmin(AutocompleteLabelsMixin, NaturalKeyImportExportAdmin, HistoryAdmin):
+    resource_classes = (SummitResource,)
     list_display = (
         "name",
         "dates",
         "status",
-        "kind",
+        "attendee_count",
         "organization",
         "host_country",
         "city",
-        "attendee_count",
+        "kind",
     )
     list_filter = (
         "status",
@@ -210,14 +434,23 @@ class SummitAdmin(SimpleHistoryAdmin):
         "date_precision",
     )
     list_select_related = ("organization", "host_country")
-    search_fields = ("name", "slug", "city", "host_country__name", "organization__name")
+    search_fields = (
+        "name",
+        "slug",
+        "city",
+        "host_country__name",
+        "=host_country__code",
+        "organization__name",
+        "organization__short_name",
+    )
     ordering = ("-start_date", "slug")
     autocomplete_fields = ("organization", "host_country")
     prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("dates",)
     fieldsets = (
         (None, {"fields": ("name", "slug", "organization", "kind", "status")}),
         ("Place", {"fields": ("host_country", "city")}),
-        ("Dates", {"fields": ("start_date", "end_date", "date_precision")}),
+        ("Dates", {"fields": ("start_date", "end_date", "date_precision", "dates")}),
     )
     inlines = (AttendanceInline, CitationInline)
 
@@ -238,6 +471,9 @@ class SummitAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="Dates", ordering="start_date")
     def dates(self, summit: Summit) -> str:
+        # A form with errors shows the dates an editor typed, which may not make a span yet.
+        if summit.start_date is None or (summit.end_date or summit.start_date) < summit.start_date:
+            return "-"
         return summit.dates
 
     @admin.display(description="Attendees", ordering="attendee_count")
@@ -246,13 +482,15 @@ class SummitAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(RelatedChoicesMixin, SimpleHistoryAdmin):
+class AttendanceAdmin(AutocompleteLabelsMixin, NaturalKeyImportExportAdmin, HistoryAdmin):
+    resource_classes = (AttendanceResource,)
     list_display = ("summit", "country", "leader", "role", "status")
     list_filter = (
         "status",
         "role",
         AttendanceYearFilter,
         "summit__organization",
+        ("summit__host_country", admin.RelatedOnlyFieldListFilter),
         ("country", admin.RelatedOnlyFieldListFilter),
     )
     list_select_related = ("summit", "country", "leader__country")
@@ -262,6 +500,7 @@ class AttendanceAdmin(RelatedChoicesMixin, SimpleHistoryAdmin):
         "country__name",
         "=country__code",
         "leader__name",
+        "leader__slug",
         "note",
     )
     ordering = ("-summit__start_date", "summit__slug", "country__code")
@@ -269,24 +508,152 @@ class AttendanceAdmin(RelatedChoicesMixin, SimpleHistoryAdmin):
     fields = ("summit", "country", "leader", "role", "status", "record_status_change", "note")
     readonly_fields = ("status", "record_status_change")
     inlines = (StatusChangeInline, CitationInline)
+    actions = ("record_status_change_action",)
+    object_history_template = "admin/summits/attendance/object_history.html"
+    record_status_template = "admin/summits/attendance/record_status.html"
+    record_status_fieldsets = (
+        (None, {"fields": ("status", "as_of", "note")}),
+        ("Evidence", {"fields": ("source", "quote", "basis", "start")}),
+    )
 
     def get_queryset(self, request):
         # Autocomplete labels read the summit, country and leader; the changelist ignores
         # list_select_related once the queryset has a select_related of its own.
         return super().get_queryset(request).select_related(*self.list_select_related)
 
+    def get_urls(self):
+        record_status = path(
+            "<path:object_id>/record-status/",
+            self.admin_site.admin_view(self.record_status_view),
+            name="summits_attendance_record_status",
+        )
+        return [record_status, *super().get_urls()]
+
     @admin.display(description="New status")
     def record_status_change(self, attendance: Attendance) -> str:
         if attendance.pk is None:
             return "Save the attendance first, then record its status."
-        url = reverse("admin:summits_statuschange_add")
-        return format_html(
-            '<a href="{}?attendance={}">Record a status change</a>', url, attendance.pk
+        url = reverse("admin:summits_attendance_record_status", args=[attendance.pk])
+        return format_html('<a href="{}">Record a status change</a>', url)
+
+    def has_record_status_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("summits.add_statuschange")
+
+    def record_status_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Add a step to one attendance's timeline, with a citation."""
+        attendance = self.get_object(request, unquote(object_id))
+        if attendance is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_record_status_permission(request):
+            raise PermissionDenied
+        form = RecordStatusForm(request.POST or None, admin_site=self.admin_site)
+        if request.method == "POST" and self._record_status(request, form, [attendance]):
+            return HttpResponseRedirect(
+                reverse("admin:summits_attendance_change", args=[attendance.pk])
+            )
+        return self._record_status_page(request, form, [attendance], from_action=False)
+
+    @admin.action(
+        description="Record a status change for the selected attendances",
+        permissions=["record_status"],
+    )
+    def record_status_change_action(
+        self, request: HttpRequest, queryset: QuerySet[Attendance]
+    ) -> HttpResponse | None:
+        attendances = list(queryset)
+        if "apply" not in request.POST:
+            form = RecordStatusForm(admin_site=self.admin_site)
+        else:
+            form = RecordStatusForm(request.POST, admin_site=self.admin_site)
+            if self._record_status(request, form, attendances):
+                return None
+        return self._record_status_page(request, form, attendances, from_action=True)
+
+    def _record_status(
+        self, request: HttpRequest, form: RecordStatusForm, attendances: list[Attendance]
+    ) -> bool:
+        """Record the form's change on every attendance, or on none; False if it failed."""
+        if not form.is_valid():
+            return False
+        if form.citation() and not request.user.has_perm("summits.add_citation"):
+            form.add_error("source", "You may record a status, but not add a citation.")
+            return False
+        as_of, precision = form.cleaned_data["as_of"]
+        try:
+            with transaction.atomic():
+                changes = [
+                    self._record_one(request, form, attendance, as_of, precision)
+                    for attendance in attendances
+                ]
+        except IntegrityError:
+            form.add_error(None, "Someone recorded this change meanwhile; reload and check.")
+            return False
+        except _RecordFailed as failure:
+            attendance, error = failure.args
+            prefix = f"{attendance}: " if len(attendances) > 1 else ""
+            for key, messages_ in error.message_dict.items():
+                field = _SERVICE_ERROR_FIELDS.get(key)
+                for message in messages_:
+                    form.add_error(field, f"{prefix}{message}")
+            return False
+        for attendance, change in zip(attendances, changes, strict=True):
+            self.log_addition(request, change, [{"added": {}}])
+            self.log_change(request, attendance, f"Recorded the status {change}.")
+        summary = (
+            changes[0] if len(changes) == 1 else f"{changes[0]} for {len(changes)} attendances"
         )
+        self.message_user(request, f"Recorded {summary}.", messages.SUCCESS)
+        return True
+
+    def _record_one(self, request, form, attendance, as_of, precision) -> StatusChange:
+        try:
+            return attendance_record_status(
+                attendance=attendance,
+                status=form.cleaned_data["status"],
+                as_of=as_of,
+                as_of_precision=precision,
+                note=form.cleaned_data["note"],
+                citation=form.citation(),
+            )
+        except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                error = ValidationError({NON_FIELD_ERRORS: error.messages})
+            raise _RecordFailed(attendance, error) from error
+
+    def _record_status_page(self, request, form, attendances, *, from_action: bool):
+        timelines = (
+            Attendance.objects.filter(pk__in=[attendance.pk for attendance in attendances])
+            .select_related("summit", "country", "leader")
+            .prefetch_related(Prefetch("status_changes", StatusChange.objects.order_by("as_of")))
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Record a status change",
+            "opts": self.opts,
+            "form": form,
+            "adminform": helpers.AdminForm(form, self.record_status_fieldsets, {}),
+            "attendances": timelines,
+            "from_action": from_action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.record_status_template, context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        # The timeline's edits (added, moved, deleted steps) belong to the attendance's history.
+        attendance_id = unquote(object_id) if self._is_key(self.opts, object_id) else None
+        timeline = (
+            StatusChange.history.filter(attendance_id=attendance_id)
+            .select_related("history_user")
+            .order_by("-history_date", "-history_id")[:TIMELINE_HISTORY_ROWS]
+        )
+        extra_context = {**(extra_context or {}), "timeline_history": timeline}
+        return super().history_view(request, object_id, extra_context)
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(RelatedChoicesMixin, SimpleHistoryAdmin):
+class StatusChangeAdmin(AutocompleteLabelsMixin, HistoryAdmin):
     """Adding goes through `attendance_record_status`; other edits refresh the current status."""
 
     list_display = ("attendance", "status", "as_of_display", "note")
@@ -342,7 +709,7 @@ class StatusChangeAdmin(RelatedChoicesMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(SimpleHistoryAdmin):
+class SourceAdmin(HistoryAdmin):
     list_display = ("title", "author", "publisher", "language", "seed_file", "url", "key")
     list_filter = ("language", "publisher")
     search_fields = ("title", "author", "publisher", "key")
@@ -352,7 +719,7 @@ class SourceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(RelatedChoicesMixin, SimpleHistoryAdmin):
+class CitationAdmin(AutocompleteLabelsMixin, HistoryAdmin):
     list_display = ("source", "target", "field", "quote_excerpt", "basis")
     list_filter = ("basis", CitationTargetFilter, "source", "field")
     list_select_related = (
