@@ -4,7 +4,7 @@ from hashlib import md5
 
 from django.utils.http import quote_etag
 from rest_framework import exceptions, status
-from rest_framework.renderers import JSONRenderer
+from rest_framework.settings import api_settings
 
 
 class PreconditionFailed(exceptions.APIException):
@@ -15,5 +15,5 @@ class PreconditionFailed(exceptions.APIException):
 
 def representation_etag(data) -> str:
     """The strong ETag that ConditionalGetMiddleware gives the JSON body of `data`."""
-    body = JSONRenderer().render(data)
+    body = api_settings.DEFAULT_RENDERER_CLASSES[0]().render(data)
     return quote_etag(md5(body, usedforsecurity=False).hexdigest())
