@@ -1,24 +1,227 @@
 """Django's JSON fixture format, with load errors that say what is wrong.
 
-Registered as the "json" serialization format. Two differences from Django's own: invalid JSON
-names the parse error, and a natural foreign key that matches no row fails at once with the key,
-instead of being put off as a forward reference (every fixture here lists a row after the rows
-it refers to, as `dumpdata` does).
+Registered as the "json" serialization format. Differences from Django's own:
+
+- invalid JSON, or bytes that are not UTF-8, fail with the parse error;
+- each entry of this app is checked before Django reads it, because Django would otherwise store
+  a number given for a text field as its digits, cut 44.7 to 44, skip `max_length` on SQLite and
+  crash with a Python error on a malformed entry: an entry is an object with a known "model" and a
+  "fields" object; each field is a concrete field of the model, given a value of its own JSON type
+  (a string for text, a whole number for a number, a string for a date, the list of a natural key
+  for a foreign key) with no NUL character, null only where the column allows it, and every
+  required field is present; then each row passes `clean_fields()` (lengths, slugs, URLs,
+  choices), and no two entries name the same row;
+- a natural foreign key that matches no row fails at once with the key, instead of being put off
+  as a forward reference (every fixture here lists a row after the rows it refers to, as
+  `dumpdata` does).
+
+Each message starts with the entry it is about: `Entry 12 (summits.summit): ...`.
 """
 
+import inspect
+import json
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.serializers import base
-from django.core.serializers.json import Deserializer as JSONDeserializer
 from django.core.serializers.json import Serializer
+from django.core.serializers.python import Deserializer as PythonDeserializer
+from django.db import models
 
 __all__ = ["Deserializer", "Serializer"]
 
+CHECKED_APPS = {"summits"}
+MAX_PK = 2**63 - 1
 
-class Deserializer(JSONDeserializer):
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _text_problem(value: str) -> str | None:
+    if "\x00" in value:
+        return "contains a NUL character, which no text column stores."
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode (it holds a lone surrogate)."
+    return None
+
+
+def _natural_key_arity(model: type[models.Model]) -> int | None:
+    parameters = inspect.signature(model._default_manager.get_by_natural_key).parameters.values()
+    if any(parameter.kind is parameter.VAR_POSITIONAL for parameter in parameters):
+        return None
+    return len(parameters)
+
+
+def _value_problem(field: models.Field, value: object) -> str | None:
+    """What is wrong with a JSON value for a field, or None."""
+    if value is None:
+        return None if field.null else "may not be null."
+    if field.is_relation:
+        related = field.related_model._meta.label_lower
+        arity = _natural_key_arity(field.related_model)
+        parts_ok = (
+            isinstance(value, list)
+            and bool(value)
+            and all(isinstance(part, str | int) and not isinstance(part, bool) for part in value)
+        )
+        if not parts_ok or (arity is not None and len(value) != arity):
+            return (
+                f"must be the natural key of a {related}, a list of "
+                f"{arity or 'its'} string(s) such as {_example_key(field.related_model)}, "
+                f"or null where allowed; not {value!r:.80}."
+            )
+        for part in value:
+            if isinstance(part, str) and (problem := _text_problem(part)):
+                return f"its natural key {problem}"
+        return None
+    if isinstance(field, models.IntegerField):
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"must be a whole number, not {_json_type(value)}."
+        return None
+    if isinstance(field, models.DateField | models.CharField | models.TextField):
+        if not isinstance(value, str):
+            kind = (
+                "a date as a string, YYYY-MM-DD"
+                if isinstance(field, models.DateField)
+                else "a string"
+            )
+            return f"must be {kind}, not {_json_type(value)}."
+        return _text_problem(value)
+    return None
+
+
+def _example_key(model: type[models.Model]) -> str:
+    instance = model._default_manager.order_by("pk").first()
+    if instance is None:
+        return "[...]"
+    return json.dumps(list(_flat(instance.natural_key())))
+
+
+def _flat(parts):
+    for part in parts:
+        if isinstance(part, list | tuple):
+            yield from _flat(part)
+        else:
+            yield part
+
+
+class Deserializer(PythonDeserializer):
     def __init__(self, stream_or_string, **options):
+        if not isinstance(stream_or_string, bytes | str):
+            stream_or_string = stream_or_string.read()
         try:
-            super().__init__(stream_or_string, **options)
+            if isinstance(stream_or_string, bytes):
+                stream_or_string = stream_or_string.decode()
+            objects = json.loads(stream_or_string)
+        except (ValueError, RecursionError) as error:  # JSONDecodeError and UnicodeDecodeError
+            raise base.DeserializationError(f"Not valid JSON: {error}") from error
+        if not isinstance(objects, list):
+            raise base.DeserializationError(
+                f"A fixture is a JSON array of objects, not {_json_type(objects)}."
+            )
+        super().__init__(objects, **options)
+        self._rows: dict[tuple[str, object], int] = {}  # (model, pk): entry number
+
+    def __iter__(self):
+        for number, entry in enumerate(self.stream, start=1):
+            yield from self._handle_entry(number, entry)
+
+    def _handle_entry(self, number: int, entry: object):
+        where = f"Entry {number}"
+        if not isinstance(entry, dict):
+            raise base.DeserializationError(
+                f'{where} is {_json_type(entry)}, not a JSON object with "model" and "fields".'
+            )
+        unknown = sorted(set(entry) - {"model", "pk", "fields"})
+        if unknown:
+            raise base.DeserializationError(
+                f'{where} has unknown keys {unknown}: an entry has "model", "fields" and maybe "pk".'
+            )
+        label = entry.get("model")
+        if not isinstance(label, str):
+            raise base.DeserializationError(
+                f'{where}: "model" must be a string such as "summits.summit", '
+                f"not {_json_type(label)}."
+            )
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError):
+            raise base.DeserializationError(f"{where}: no model is called {label!r}.") from None
+        where = f"{where} ({model._meta.label_lower})"
+        fields = entry.get("fields")
+        if not isinstance(fields, dict):
+            raise base.DeserializationError(
+                f'{where}: "fields" must be a JSON object, not {_json_type(fields)}.'
+            )
+        pk = entry.get("pk")
+        if pk is not None and (
+            isinstance(pk, bool) or not isinstance(pk, int) or not 0 < pk <= MAX_PK
+        ):
+            raise base.DeserializationError(f'{where}: "pk" must be a positive whole number.')
+        checked = model._meta.app_label in CHECKED_APPS
+        if checked:
+            self._check_fields(where, model, fields)
+        try:
+            for deserialized in self._handle_object(entry):
+                if checked:
+                    self._check_row(deserialized.object)
+                yield deserialized
+                # loaddata has saved the row by now: a later entry that finds it is a repeat.
+                self._rows.setdefault((model._meta.label_lower, deserialized.object.pk), number)
         except base.DeserializationError as error:
-            raise base.DeserializationError(f"Not valid JSON: {error.__cause__}") from error
+            raise base.DeserializationError(f"{where}: {error}") from error
+        except ValidationError as error:
+            raise base.DeserializationError(f"{where}: {_messages(error)}") from error
+        except Exception as error:
+            raise base.DeserializationError(f"{where}: {type(error).__name__}: {error}") from error
+
+    def _check_fields(self, where: str, model: type[models.Model], fields: dict) -> None:
+        for name, value in fields.items():
+            try:
+                field = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                raise base.DeserializationError(
+                    f"{where}: {model._meta.label_lower} has no field {name!r}."
+                ) from None
+            if not field.concrete or field.many_to_many:
+                raise base.DeserializationError(
+                    f"{where}: {name!r} is not a field of {model._meta.label_lower} that a "
+                    "fixture sets."
+                )
+            if problem := _value_problem(field, value):
+                raise base.DeserializationError(f"{where}: {name} {problem}")
+        missing = [
+            field.name
+            for field in model._meta.concrete_fields
+            if not (field.primary_key or field.null or field.blank or field.has_default())
+            and field.name not in fields
+        ]
+        if missing:
+            raise base.DeserializationError(f"{where}: required fields missing: {missing}.")
+
+    def _check_row(self, instance: models.Model) -> None:
+        instance.clean_fields(
+            exclude=[field.name for field in instance._meta.concrete_fields if field.is_relation]
+        )
+        earlier = self._rows.get((instance._meta.label_lower, instance.pk))
+        if instance.pk is not None and earlier is not None:
+            raise base.DeserializationError(
+                f"it names the same row as entry {earlier} (natural key "
+                f"{list(_flat(instance.natural_key()))}); a fixture lists each row once."
+            )
 
     def _handle_fk_field_node(self, field, field_value):
         value = super()._handle_fk_field_node(field, field_value)
@@ -28,3 +231,11 @@ class Deserializer(JSONDeserializer):
                 f"has the natural key {field_value!r}."
             )
         return value
+
+
+def _messages(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        return "; ".join(
+            f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items()
+        )
+    return " ".join(error.messages)

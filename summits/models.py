@@ -10,7 +10,7 @@ import datetime as dt
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, router
 from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce, Length
+from django.db.models.functions import Cast, Coalesce, Length
 from simple_history.models import HistoricalRecords
 
 from summits.dates import DatePrecision, display_date_range, display_partial_date
@@ -679,7 +679,14 @@ class Citation(ConstraintFieldsModel):
             ),
             models.CheckConstraint(
                 condition=Q(start__isnull=True, end__isnull=True)
-                | Q(start__isnull=False, end=F("start") + Length("quote")) & ~Q(quote=""),
+                | Q(
+                    start__isnull=False,
+                    # Without it a NULL end makes the comparison NULL, which a CHECK passes.
+                    end__isnull=False,
+                    # In 64 bits: PostgreSQL adds two integers in 32 and would overflow.
+                    end=Cast("start", models.BigIntegerField()) + Length("quote"),
+                )
+                & ~Q(quote=""),
                 name="summits_citation_offsets_span_quote",
                 violation_error_code="offsets_do_not_span_quote",
                 violation_error_message="Offsets come in pairs and span exactly the quote "
