@@ -1,0 +1,1 @@
+"""Benchmarks: the API beside a plain Django baseline over the same rows (see README.md)."""

@@ -1,0 +1,507 @@
+"""The baseline: plain Django views (no DRF) that answer the API's requests with the same bytes.
+
+Each view runs the query the API needs, reads rows with `.values()` and renders them with orjson,
+through the same middleware as the API (the benchmark's settings add these views, nothing else).
+The figures of the API are read beside these: what is left is the cost of the framework on top
+of the raw query. They handle the requests the benchmark sends (valid ones), and answer 400 to
+anything else rather than imitate every error of the API.
+"""
+
+from base64 import b64decode, b64encode
+from collections.abc import Callable, Sequence
+from types import SimpleNamespace
+from urllib import parse
+
+import orjson
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotFound
+
+from summits.dates import display_date_range, display_partial_date, iso_partial_date
+from summits.models import Attendance, Citation, Leader, Organization, StatusChange, Summit
+from summits.records import FIRST, FIRST_RECORDED, _record, attendances_with_firsts
+
+PREFIX = "/baseline"
+MAX_PAGE_SIZE = 500
+OFFSET_CUTOFF = 1000  # DRF's CursorPagination.offset_cutoff
+
+
+class BadRequest(Exception):
+    pass
+
+
+def json_response(data) -> HttpResponse:
+    return HttpResponse(orjson.dumps(data), content_type="application/json")
+
+
+def handles_bad_requests(view: Callable) -> Callable:
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except BadRequest as error:
+            return HttpResponseBadRequest(str(error))
+
+    return wrapped
+
+
+def product_url(request: HttpRequest) -> str:
+    """The absolute URL of the API request that this baseline request stands for."""
+    return request.build_absolute_uri(request.get_full_path().removeprefix(PREFIX))
+
+
+# -- Cursor pages, as DRF's CursorPagination makes them -------------------------------------------
+
+
+def _replace_query_param(url: str, key: str, value: str) -> str:
+    scheme, netloc, path, query, fragment = parse.urlsplit(url)
+    query_dict = parse.parse_qs(query, keep_blank_values=True)
+    query_dict[key] = [value]
+    query = parse.urlencode(sorted(query_dict.items()), doseq=True)
+    return parse.urlunsplit((scheme, netloc, path, query, fragment))
+
+
+def _encode_cursor(base_url: str, *, offset: int, reverse: bool, position: str | None) -> str:
+    tokens = {}
+    if offset != 0:
+        tokens["o"] = str(offset)
+    if reverse:
+        tokens["r"] = "1"
+    if position is not None:
+        tokens["p"] = position
+    encoded = b64encode(parse.urlencode(tokens, doseq=True).encode("ascii")).decode("ascii")
+    return _replace_query_param(base_url, "cursor", encoded)
+
+
+def _decode_cursor(request: HttpRequest) -> tuple[int, bool, str | None]:
+    encoded = request.GET.get("cursor")
+    if encoded is None:
+        return 0, False, None
+    try:
+        tokens = parse.parse_qs(b64decode(encoded.encode("ascii")).decode("ascii"))
+        offset = min(max(int(tokens.get("o", ["0"])[0]), 0), OFFSET_CUTOFF)
+        reverse = bool(int(tokens.get("r", ["0"])[0]))
+    except (TypeError, ValueError) as error:
+        raise BadRequest("Invalid cursor") from error
+    return offset, reverse, tokens.get("p", [None])[0]
+
+
+def page_size(request: HttpRequest, default: int = 50) -> int:
+    raw = request.GET.get("page_size")
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise BadRequest("page_size")
+    return int(raw)
+
+
+def _reversed(ordering: Sequence[str]) -> list[str]:
+    return [field[1:] if field.startswith("-") else f"-{field}" for field in ordering]
+
+
+def cursor_page(request: HttpRequest, rows: QuerySet, ordering: Sequence[str], render: Callable):
+    """`{"next", "previous", "results"}` for the request's cursor: DRF's algorithm, line by line."""
+    size = page_size(request)
+    base_url = product_url(request)
+    offset, reverse, current = _decode_cursor(request)
+    rows = rows.order_by(*(_reversed(ordering) if reverse else ordering))
+    field = ordering[0].lstrip("-")
+    if current is not None:
+        descending = ordering[0].startswith("-")
+        lookup = "lt" if reverse != descending else "gt"
+        rows = rows.filter(**{f"{field}__{lookup}": current})
+    results = list(rows[offset : offset + size + 1])
+    page = results[:size]
+
+    def position(row) -> str:
+        return str(row[field])
+
+    following = position(results[-1]) if len(results) > len(page) else None
+    next_position = previous_position = None
+    if reverse:
+        page.reverse()
+        has_next = current is not None or offset > 0
+        has_previous = following is not None
+        next_position = current if has_next else None
+        previous_position = following
+    else:
+        has_next = following is not None
+        has_previous = current is not None or offset > 0
+        next_position = following
+        previous_position = current if has_previous else None
+
+    next_link = previous_link = None
+    if has_next:
+        compare = position(page[-1]) if page and reverse and offset != 0 else next_position
+        next_offset, unique, row_position = _scan(reversed(page), compare, position)
+        link_position = row_position
+        if page and not unique:
+            if not has_previous:
+                next_offset, link_position = size, None
+            elif reverse:
+                next_offset, link_position = 0, previous_position
+            else:
+                next_offset, link_position = offset + size, previous_position
+        if not page:
+            link_position = next_position
+        next_link = _encode_cursor(
+            base_url, offset=next_offset, reverse=False, position=link_position
+        )
+    if has_previous:
+        compare = position(page[0]) if page and not reverse and offset != 0 else previous_position
+        previous_offset, unique, row_position = _scan(page, compare, position)
+        link_position = row_position
+        if page and not unique:
+            if not has_next:
+                previous_offset, link_position = size, None
+            elif reverse:
+                previous_offset, link_position = offset + size, next_position
+            else:
+                previous_offset, link_position = 0, next_position
+        if not page:
+            link_position = previous_position
+        previous_link = _encode_cursor(
+            base_url, offset=previous_offset, reverse=True, position=link_position
+        )
+    return {"next": next_link, "previous": previous_link, "results": render(page)}
+
+
+def _scan(rows, compare, position) -> tuple[int, bool, str | None]:
+    """DRF's search for a marker: how many rows at the page's edge share the compared position,
+    whether one differs, and the last position looked at."""
+    row_position = None
+    for offset, row in enumerate(rows):
+        row_position = position(row)
+        if row_position != compare:
+            return offset, True, row_position
+        compare = row_position
+    return offset + 1 if row_position is not None else 0, False, row_position
+
+
+def _ordering(request: HttpRequest, allowed: set[str], default: str) -> list[str]:
+    """The ordering parameter, with id as the tie-breaker (TieBreakingOrderingFilter)."""
+    raw = request.GET.get("ordering")
+    fields = [field.strip() for field in raw.split(",")] if raw else [default]
+    if any(field.lstrip("-") not in allowed for field in fields):
+        raise BadRequest("ordering")
+    if not {"id", "-id", "pk", "-pk"} & set(fields):
+        fields.append("-id" if fields[0].startswith("-") else "id")
+    return fields
+
+
+# -- Attendances ----------------------------------------------------------------------------------
+
+ATTENDANCE_FIELDS = [
+    "id",
+    "summit__slug",
+    "summit__name",
+    "summit__start_date",
+    "summit__organization_id",
+    "summit__organization__records_complete_from",
+    "country__code",
+    "country__name",
+    "leader__slug",
+    "leader__name",
+    "role",
+    "status",
+    "note",
+    "country_attended_before",
+    "leader_attended_before",
+]
+
+
+def _first(row: dict, *, has_earlier: bool) -> str | None:
+    """summits.records.first_label, on a row."""
+    if row["status"] != "attended" or row["summit__organization_id"] is None or has_earlier:
+        return None
+    complete_from = row["summit__organization__records_complete_from"]
+    if complete_from is not None and complete_from <= row["summit__start_date"]:
+        return FIRST
+    return FIRST_RECORDED
+
+
+def _attendance(row: dict, url_prefix: str) -> dict:
+    return {
+        "id": row["id"],
+        "url": f"{url_prefix}{row['id']}/",
+        "summit": row["summit__slug"],
+        "summit_name": row["summit__name"],
+        "country": row["country__code"],
+        "country_name": row["country__name"],
+        "leader": row["leader__slug"],
+        "leader_name": row["leader__name"],
+        "role": row["role"],
+        "status": row["status"],
+        "note": row["note"],
+        "first_for_country": _first(row, has_earlier=row["country_attended_before"]),
+        "first_for_leader": (
+            _first(row, has_earlier=row["leader_attended_before"])
+            if row["leader__slug"] is not None
+            else None
+        ),
+    }
+
+
+def _attendance_filters(request: HttpRequest) -> Q:
+    """The AttendanceFilter's filters, for the values the benchmark sends."""
+    query = request.GET
+    condition = Q()
+    for name, lookup in (
+        ("summit", "summit__slug"),
+        ("country", "country__code"),
+        ("leader", "leader__slug"),
+        ("organization", "summit__organization__slug"),
+    ):
+        if query.get(name):
+            condition &= Q(**{lookup: query[name]})
+    if query.get("year"):
+        if not query["year"].isdigit():
+            raise BadRequest("year")
+        condition &= Q(summit__start_date__year=int(query["year"]))
+    for name in ("status", "role"):
+        values = [value for value in query.getlist(name) if value]
+        if values:
+            condition &= Q(**{f"{name}__in": values})
+    return condition
+
+
+@handles_bad_requests
+def attendance_list(request: HttpRequest) -> HttpResponse:
+    rows = attendances_with_firsts(Attendance.objects.filter(_attendance_filters(request)))
+    rows = rows.values(*ATTENDANCE_FIELDS)
+    url_prefix = request.build_absolute_uri("/api/attendances/")
+    page = cursor_page(
+        request,
+        rows,
+        _ordering(request, {"id"}, "id"),
+        lambda page: [_attendance(row, url_prefix) for row in page],
+    )
+    return json_response(page)
+
+
+def _evidence(rows: list[dict]) -> list[dict]:
+    return [
+        {
+            "id": row["id"],
+            "source": row["source__key"],
+            "field": row["field"],
+            "quote": row["quote"],
+            "start": row["start"],
+            "end": row["end"],
+            "basis": row["basis"],
+        }
+        for row in rows
+    ]
+
+
+EVIDENCE_FIELDS = ["id", "source__key", "field", "quote", "start", "end", "basis"]
+# Citation's default ordering: source (by the source's own ordering, its key), start, id.
+EVIDENCE_ORDER = ["source__key", "start", "id"]
+
+
+def attendance_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    rows = attendances_with_firsts(Attendance.objects.filter(pk=pk)).values(*ATTENDANCE_FIELDS)
+    row = next(iter(rows), None)
+    if row is None:
+        return HttpResponseNotFound()
+    body = _attendance(row, request.build_absolute_uri("/api/attendances/"))
+    changes = list(
+        StatusChange.objects.filter(attendance_id=pk)
+        .order_by("as_of", "id")
+        .values("id", "status", "as_of", "as_of_precision", "note")
+    )
+    citations: dict[str, dict[int, list]] = {"attendance": {}, "status_change": {}}
+    evidence = Citation.objects.filter(
+        Q(attendance_id=pk) | Q(status_change__in=[change["id"] for change in changes])
+    ).order_by(*EVIDENCE_ORDER)
+    for citation in evidence.values(*EVIDENCE_FIELDS, "attendance_id", "status_change_id"):
+        target = "attendance" if citation["attendance_id"] else "status_change"
+        key = citation["attendance_id"] or citation["status_change_id"]
+        citations[target].setdefault(key, []).append(citation)
+    body["status_changes"] = [
+        {
+            "id": change["id"],
+            "status": change["status"],
+            "as_of": iso_partial_date(change["as_of"], change["as_of_precision"]),
+            "as_of_precision": change["as_of_precision"],
+            "as_of_display": display_partial_date(change["as_of"], change["as_of_precision"]),
+            "note": change["note"],
+            "citations": _evidence(citations["status_change"].get(change["id"], [])),
+        }
+        for change in changes
+    ]
+    body["citations"] = _evidence(citations["attendance"].get(pk, []))
+    return json_response(body)
+
+
+# -- Summits --------------------------------------------------------------------------------------
+
+SUMMIT_FIELDS = [
+    "id",
+    "slug",
+    "name",
+    "organization__slug",
+    "organization__founded_on",
+    "kind",
+    "status",
+    "host_country__code",
+    "city",
+    "start_date",
+    "end_date",
+    "date_precision",
+    "attendee_count",
+]
+
+
+def _attendee_count():
+    counted = (
+        Attendance.objects.filter(summit=OuterRef("pk"))
+        .order_by()
+        .values("summit")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def _summit(row: dict, url_prefix: str) -> dict:
+    start, precision = row["start_date"], row["date_precision"]
+    founded = row["organization__founded_on"]
+    return {
+        "slug": row["slug"],
+        "url": f"{url_prefix}{row['slug']}/",
+        "name": row["name"],
+        "organization": row["organization__slug"],
+        "kind": row["kind"],
+        "status": row["status"],
+        "host_country": row["host_country__code"],
+        "city": row["city"],
+        "start_date": iso_partial_date(start, precision),
+        "end_date": row["end_date"].isoformat() if row["end_date"] else None,
+        "date_precision": precision,
+        "dates": display_date_range(start, row["end_date"], precision),
+        "anniversary": (
+            start.year - founded.year if founded is not None and start.year > founded.year else None
+        ),
+        "attendee_count": row["attendee_count"],
+    }
+
+
+def _summit_filters(request: HttpRequest) -> Q:
+    query = request.GET
+    condition = Q()
+    for name, lookup in (
+        ("organization", "organization__slug"),
+        ("host_country", "host_country__code"),
+    ):
+        if query.get(name):
+            condition &= Q(**{lookup: query[name]})
+    if query.get("year"):
+        if not query["year"].isdigit():
+            raise BadRequest("year")
+        condition &= Q(start_date__year=int(query["year"]))
+    return condition
+
+
+@handles_bad_requests
+def summit_list(request: HttpRequest) -> HttpResponse:
+    rows = Summit.objects.filter(_summit_filters(request)).annotate(
+        attendee_count=_attendee_count()
+    )
+    url_prefix = request.build_absolute_uri("/api/summits/")
+    page = cursor_page(
+        request,
+        rows.values(*SUMMIT_FIELDS),
+        _ordering(request, {"start_date", "name", "slug"}, "start_date"),
+        lambda page: [_summit(row, url_prefix) for row in page],
+    )
+    return json_response(page)
+
+
+def summit_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    rows = Summit.objects.filter(slug=slug).annotate(attendee_count=_attendee_count())
+    row = next(iter(rows.values(*SUMMIT_FIELDS)), None)
+    if row is None:
+        return HttpResponseNotFound()
+    body = _summit(row, request.build_absolute_uri("/api/summits/"))
+    attendance_prefix = request.build_absolute_uri("/api/attendances/")
+    attendees = (
+        Attendance.objects.filter(summit_id=row["id"])
+        .order_by("country__code", "id")
+        .values(
+            "id", "country__code", "country__name", "leader__slug", "leader__name", "role", "status"
+        )
+    )
+    body["attendances"] = [
+        {
+            "id": attendee["id"],
+            "url": f"{attendance_prefix}{attendee['id']}/",
+            "country": attendee["country__code"],
+            "country_name": attendee["country__name"],
+            "leader": attendee["leader__slug"],
+            "leader_name": attendee["leader__name"],
+            "role": attendee["role"],
+            "status": attendee["status"],
+        }
+        for attendee in attendees
+    ]
+    evidence = Citation.objects.filter(summit_id=row["id"]).order_by(*EVIDENCE_ORDER)
+    body["citations"] = _evidence(list(evidence.values(*EVIDENCE_FIELDS)))
+    return json_response(body)
+
+
+# -- A leader's attendance record -----------------------------------------------------------------
+
+
+def leader_record(request: HttpRequest, slug: str) -> HttpResponse:
+    """The same computation as the API (summits.records), fed with `.values()` rows."""
+    leader = Leader.objects.filter(slug=slug).values_list("id", flat=True).first()
+    if leader is None:
+        return HttpResponseNotFound()
+    organization = request.GET.get("organization")
+    if organization is not None and not Organization.objects.filter(slug=organization).exists():
+        return HttpResponseBadRequest("organization")
+    rows = Attendance.objects.filter(leader_id=leader, summit__organization__isnull=False)
+    if organization is not None:
+        rows = rows.filter(summit__organization__slug=organization)
+    rows = rows.order_by("summit__organization__slug", "summit__start_date", "summit__slug").values(
+        "status",
+        "summit__slug",
+        "summit__name",
+        "summit__kind",
+        "summit__start_date",
+        "summit__end_date",
+        "summit__date_precision",
+        "summit__organization__slug",
+        "summit__organization__name",
+        "summit__organization__short_name",
+        "summit__organization__records_complete_from",
+    )
+    organizations: dict[str, SimpleNamespace] = {}
+    by_organization: dict[str, list[SimpleNamespace]] = {}
+    for row in rows:
+        key = row["summit__organization__slug"]
+        if key not in organizations:
+            organizations[key] = _Organization(
+                slug=key,
+                name=row["summit__organization__name"],
+                short_name=row["summit__organization__short_name"],
+                records_complete_from=row["summit__organization__records_complete_from"],
+            )
+        summit = SimpleNamespace(
+            slug=row["summit__slug"],
+            name=row["summit__name"],
+            kind=row["summit__kind"],
+            start_date=row["summit__start_date"],
+            end_date=row["summit__end_date"],
+            date_precision=row["summit__date_precision"],
+            organization=organizations[key],
+        )
+        by_organization.setdefault(key, []).append(
+            SimpleNamespace(status=row["status"], summit=summit)
+        )
+    return json_response([_record(attendances) for attendances in by_organization.values()])
+
+
+class _Organization(SimpleNamespace):
+    def __str__(self) -> str:
+        return self.short_name or self.name

@@ -1,0 +1,22 @@
+"""The benchmark's settings: the product's, plus the baseline views, with throttling off.
+
+Nothing else changes: the same middleware, database settings (ATOMIC_REQUESTS included) and REST
+framework configuration serve both the API and the baseline.
+"""
+
+import warnings
+
+from tracker.settings import *  # noqa: F403
+from tracker.settings import REST_FRAMEWORK, STORAGES
+
+ROOT_URLCONF = "bench.urls"
+
+# Load tests would only measure the throttle; it is also a per-process cache here.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
+
+# No collectstatic for a benchmark of JSON endpoints, and no warning that there was none.
+warnings.filterwarnings("ignore", "No directory at", UserWarning)
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
