@@ -31,11 +31,13 @@ lint: setup
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 ## Benchmark the API beside a plain Django baseline: make bench DB=sqlite|postgres SIZE=10000
-## (also DURATION=5 seconds per load run, IMPORT_SIZE=100000 for import vs loaddata, 0 to skip)
+## (also DURATION=5 seconds per load run; IMPORT_SIZE=10000 attendances for bulk import vs
+## loaddata, 0 to skip; IMPORT_FUNC=module:function to compare). See bench/README.md.
 .PHONY: bench
 bench: setup
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	cd bench && npm ci --silent --no-audit --no-fund
 	$(BIN)/python -m bench.run --db $(or $(DB),sqlite) --size $(or $(SIZE),10000) \
-		--duration $(or $(DURATION),5) --import-size $(or $(IMPORT_SIZE),100000)
+		--duration $(or $(DURATION),5) --import-size $(or $(IMPORT_SIZE),10000) \
+		--import-func $(or $(IMPORT_FUNC),summits.services:attendances_import)

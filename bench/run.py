@@ -43,6 +43,7 @@ class Scenario:
     urls: list[str]
     etags: list[str] = field(default_factory=list)  # If-None-Match per URL (304 scenario)
     expect: int = 200
+    failed: str = ""  # why the scenario fails the run, if it does
 
 
 @dataclass
@@ -79,7 +80,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--import-size",
         type=int,
-        default=100_000,
+        default=10_000,
         help="Attendances for the bulk import vs loaddata comparison; 0 skips it.",
     )
     parser.add_argument(
@@ -287,46 +288,57 @@ def verify(scenarios: list[Scenario], port: int, sample: int) -> tuple[dict, lis
     """Check the baseline against the API (status, JSON, bytes) and count queries per request."""
     from django.test import Client
 
-    client = Client(HTTP_HOST=f"127.0.0.1:{port}")
+    client = Client(HTTP_HOST=f"127.0.0.1:{port}", raise_request_exception=False)
     sides: dict[str, dict[str, Side]] = {}
     notes: list[str] = []
     for scenario in scenarios:
         product, baseline = Side(), Side()
         sides[scenario.name] = {"product": product, "baseline": baseline}
         if scenario.expect == 304:  # every URL needs its ETag, from the 200 answer
-            scenario.etags = [client.get(url)["ETag"] for url in scenario.urls]
+            scenario.etags = [client.get(url).get("ETag", "") for url in scenario.urls]
         checked = set(_spread(list(range(len(scenario.urls))), sample))
-        for index in sorted(checked):
-            url = scenario.urls[index]
-            headers = {"If-None-Match": scenario.etags[index]} if scenario.etags else {}
-            ours, our_queries, our_cpu = count_queries(client, url, headers)
-            theirs, their_queries, their_cpu = count_queries(client, f"/baseline{url}", headers)
-            if ours.status_code != scenario.expect or theirs.status_code != scenario.expect:
-                raise SystemExit(
-                    f"{scenario.name}: {url} answered {ours.status_code} (API) and "
-                    f"{theirs.status_code} (baseline), not {scenario.expect}."
-                )
-            if scenario.expect == 200:
-                same_json = json.loads(ours.content) == json.loads(theirs.content)
-                if not same_json:
-                    raise SystemExit(
-                        f"{scenario.name}: the baseline's JSON differs from the API's for {url}:"
-                        f"\n  API:      {ours.content[:400]!r}\n  baseline: {theirs.content[:400]!r}"
-                    )
-                if ours.content != theirs.content:
-                    notes.append(
-                        f"{scenario.name}: same JSON, different bytes for {url} (key order, "
-                        "whitespace or number format)"
-                    )
-            if ours.get("ETag") != theirs.get("ETag"):
-                notes.append(f"{scenario.name}: ETags differ for {url}")
-            product.queries.append(our_queries)
-            baseline.queries.append(their_queries)
-            product.bytes.append(len(ours.content))
-            baseline.bytes.append(len(theirs.content))
-            product.cpu_ms.append(our_cpu)
-            baseline.cpu_ms.append(their_cpu)
+        try:
+            check_scenario(client, scenario, sorted(checked), product, baseline, notes)
+        except CheckFailed as error:
+            scenario.failed = str(error)
+            print(f"  FAILED: {error}", flush=True)
     return sides, notes
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def check_scenario(client, scenario, indexes, product: Side, baseline: Side, notes) -> None:
+    for index in indexes:
+        url = scenario.urls[index]
+        headers = {"If-None-Match": scenario.etags[index]} if scenario.etags else {}
+        ours, our_queries, our_cpu = count_queries(client, url, headers)
+        theirs, their_queries, their_cpu = count_queries(client, f"/baseline{url}", headers)
+        if ours.status_code != scenario.expect or theirs.status_code != scenario.expect:
+            raise CheckFailed(
+                f"{scenario.name}: {url} answered {ours.status_code} (API) and "
+                f"{theirs.status_code} (baseline), not {scenario.expect}"
+            )
+        if scenario.expect == 200:
+            if json.loads(ours.content) != json.loads(theirs.content):
+                raise CheckFailed(
+                    f"{scenario.name}: the baseline's JSON differs from the API's for {url}:"
+                    f"\n  API:      {ours.content[:400]!r}\n  baseline: {theirs.content[:400]!r}"
+                )
+            if ours.content != theirs.content:
+                notes.append(
+                    f"{scenario.name}: same JSON, different bytes for {url} (key order, "
+                    "whitespace or number format)"
+                )
+        if ours.get("ETag") != theirs.get("ETag"):
+            notes.append(f"{scenario.name}: ETags differ for {url}")
+        product.queries.append(our_queries)
+        baseline.queries.append(their_queries)
+        product.bytes.append(len(ours.content))
+        baseline.bytes.append(len(theirs.content))
+        product.cpu_ms.append(our_cpu)
+        baseline.cpu_ms.append(their_cpu)
 
 
 def free_port() -> int:
@@ -345,6 +357,7 @@ def start_gunicorn(port: int, args: argparse.Namespace) -> subprocess.Popen:
         f"--bind=127.0.0.1:{port}",
         "--log-level=warning",
         "--timeout=60",
+        "--graceful-timeout=5",
     ]
     server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy())
     deadline = time.monotonic() + 30
@@ -405,9 +418,9 @@ def measure(scenario: Scenario, side: Side, port: int, prefix: str, args) -> Non
         run_wrk(port, urls, args.warmup, args.connections)
     peak = run_wrk(port, urls, args.duration, args.connections)
     if peak["bad_status"]:
-        raise SystemExit(
-            f"{scenario.name} ({prefix or 'API'}): {peak['bad_status']} answers with status "
-            f"{peak['last_bad_status']}, not 200 or 304."
+        scenario.failed = (
+            f"{prefix or 'API'}: {peak['bad_status']} answers with status "
+            f"{peak['last_bad_status']}, not 200 or 304"
         )
     side.peak_rps = peak["requests"] / (peak["duration_us"] / 1e6)
     side.wrk_p50_ms, side.wrk_p99_ms = peak["p50_ms"], peak["p99_ms"]
@@ -415,7 +428,7 @@ def measure(scenario: Scenario, side: Side, port: int, prefix: str, args) -> Non
     fixed = run_fixed_rate(port, urls, int(side.rate), args.duration, args.connections)
     unexpected = {s: n for s, n in fixed["statuses"].items() if s not in ("200", "304")}
     if unexpected:
-        raise SystemExit(f"{scenario.name} ({prefix or 'API'}): statuses {unexpected}.")
+        scenario.failed = f"{prefix or 'API'}: statuses {unexpected} at the fixed rate"
     side.p50_ms, side.p99_ms = fixed["p50_ms"], fixed["p99_ms"]
     side.errors = peak["errors"] + peak["timeouts"] + fixed["errors"] + fixed["timeouts"]
 
@@ -478,6 +491,9 @@ def print_table(scenarios, sides, args, header: str) -> list[str]:
             f"{our_bytes:>7} {their_bytes:>7} | {_median(ours.cpu_ms):>6.1f} "
             f"{_median(theirs.cpu_ms):>5.1f}"
         )
+    for scenario in scenarios:
+        if scenario.failed:
+            lines.append(f"FAILED {scenario.name}: {scenario.failed}")
     lines.append("")
 
     def rps(name: str, side: str) -> float:
@@ -537,12 +553,20 @@ def main() -> None:
     server = start_gunicorn(port, args)
     try:
         for scenario in scenarios:
+            if scenario.failed:
+                continue
             print(f"Loading {scenario.name} ({len(scenario.urls)} URLs)...", flush=True)
             measure(scenario, sides[scenario.name]["product"], port, "", args)
             measure(scenario, sides[scenario.name]["baseline"], port, "/baseline", args)
+            if scenario.failed:
+                print(f"  FAILED: {scenario.failed}", flush=True)
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
     stamp = dt.datetime.now(dt.UTC)
     header = (
@@ -597,6 +621,8 @@ def main() -> None:
         )
     )
     print(f"\nRaw figures: {result.relative_to(ROOT)} ({time.monotonic() - started:.0f}s in all)")
+    if any(scenario.failed for scenario in scenarios):
+        raise SystemExit("The run failed: a scenario answered other than 200 or 304 (see above).")
 
 
 if __name__ == "__main__":

@@ -20,3 +20,7 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    # A request the load tools gave up on (after 10 s) must not hold the database afterwards.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c statement_timeout=10000"  # noqa: F405
