@@ -4,10 +4,11 @@ Nothing else changes: the same middleware, database settings (ATOMIC_REQUESTS in
 framework configuration serve both the API and the baseline.
 """
 
+import os
 import warnings
 
 from tracker.settings import *  # noqa: F403
-from tracker.settings import REST_FRAMEWORK, STORAGES
+from tracker.settings import DATABASES, REST_FRAMEWORK, STORAGES
 
 ROOT_URLCONF = "bench.urls"
 
@@ -21,6 +22,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A request the load tools gave up on (after 10 s) must not hold the database afterwards.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c statement_timeout=10000"  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c statement_timeout=10000"
+
+# For an experiment only (not set by `make bench`): persistent connections, which the product's
+# settings do not turn on (CONN_MAX_AGE defaults to 0, a new connection per request).
+if os.environ.get("BENCH_CONN_MAX_AGE"):
+    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ["BENCH_CONN_MAX_AGE"])
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -1,10 +1,11 @@
 """Synthetic summit data at any size, for benchmarks: deterministic per seed, fast, and valid.
 
-`synthetic_generate(seed=..., attendances=N)` writes about 200 countries, N/200 leaders, N/40
-summits averaging 40 attendances each, status timelines, roles and citations. The rows it writes
-are keyed by a slug prefix (`gen-<seed>-`): a second run with the same seed first deletes them, so
-it leaves the same rows (with the same ids, when nothing was added since). Countries are shared:
-they are matched by code and never deleted, and none takes a code the article uses.
+`synthetic_generate(seed=..., attendances=N)` writes 60 to 200 countries, N/200 leaders (two a
+country at least), N/40 summits averaging 40 attendances each, status timelines, roles and
+citations. The rows it writes are keyed by a slug prefix (`gen-<seed>-`): a second run with the
+same seed first deletes them, so it leaves the same rows (with the same ids, when nothing was
+added since). Countries are shared: they are matched by code and never deleted, and none takes a
+code the article uses.
 
 Rows are built in memory with every invariant true by construction (a leader belongs to the
 attendance's country, `Attendance.status` is its timeline's latest status, dates at month or year
