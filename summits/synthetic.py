@@ -162,6 +162,8 @@ def synthetic_generate(
         step = time.perf_counter()
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
+                # A million rows take longer than any timeout meant for a request.
+                cursor.execute("SET LOCAL statement_timeout = 0")
                 tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in _MODELS)
                 cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
         deleted = _delete_generated(connection, report.prefix)
@@ -181,7 +183,8 @@ def synthetic_generate(
         report.timings["check"] = time.perf_counter() - step
     if connection.vendor == "postgresql":
         step = time.perf_counter()
-        with connection.cursor() as cursor:
+        with transaction.atomic(using=using), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = 0")
             for model in _MODELS:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
         report.timings["analyze"] = time.perf_counter() - step
