@@ -174,7 +174,7 @@ def main() -> None:
         return
     delete_attendances(prefix)
     started = time.perf_counter()
-    function(rows=rows, using=connection.alias)
+    function(rows=rows)
     import_seconds = time.perf_counter() - started
     same = canonical_dump() == expected
     print(
@@ -188,7 +188,7 @@ def main() -> None:
     )
     before = canonical_dump()
     try:
-        function(rows=broken, using=connection.alias)
+        function(rows=broken)
     except Exception as error:  # the product's choice of exception
         untouched = canonical_dump() == before
         print(

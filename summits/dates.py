@@ -42,6 +42,15 @@ def iso_partial_date(date: dt.date, precision: str) -> str:
     return date.isoformat()
 
 
+def is_first_of_period(date: dt.date, precision: str) -> bool:
+    """A date at month precision is the 1st; at year precision, January 1st (as stored)."""
+    if precision == DatePrecision.YEAR:
+        return date.month == 1 and date.day == 1
+    if precision == DatePrecision.MONTH:
+        return date.day == 1
+    return True
+
+
 def last_day(date: dt.date, precision: str) -> dt.date:
     """The last day a date at this precision may stand for (the date itself at day precision)."""
     if precision == DatePrecision.YEAR:

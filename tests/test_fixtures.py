@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core import serializers
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.core.serializers.base import DeserializationError
@@ -400,6 +401,24 @@ def test_a_stale_attendance_status_is_replaced_by_its_latest_change(db, tmp_path
     call_command("loaddata", str(stale), verbosity=0)
 
     assert attendance_facts() == ARTICLE_ATTENDANCES
+
+
+def test_loading_a_status_change_alone_refreshes_its_attendance(world, tmp_path):
+    change = StatusChange.objects.create(
+        attendance=world.attendance, status="attended", as_of=dt.date(2024, 7, 10)
+    )
+    fixture = tmp_path / "change.json"
+    fixture.write_text(
+        serializers.serialize(
+            "json", [change], use_natural_foreign_keys=True, use_natural_primary_keys=True
+        )
+    )
+    change.delete()
+
+    call_command("loaddata", str(fixture), verbosity=0)
+
+    world.attendance.refresh_from_db()
+    assert world.attendance.status == "attended"
 
 
 def _bad_attendance_leader(entries: list[dict]) -> None:

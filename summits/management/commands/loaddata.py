@@ -2,15 +2,19 @@
 
 Django's `loaddata` saves rows raw: no `clean()`, no services. This one loads inside a transaction,
 refuses (and rolls back) data that breaks the rule a leader belongs to the attendance's country,
-and refreshes every attendance's current status from its timeline.
+and refreshes the current status of every attendance it loaded or added a status change to.
 """
 
 from django.core.management.base import CommandError
 from django.core.management.commands import loaddata
 from django.db import transaction
+from django.db.models.signals import post_save
 
-from summits.models import Attendance
+from summits.models import Attendance, StatusChange
 from summits.services import attendance_refresh_status
+
+# Attendances per status refresh: below SQLite's oldest limit on query parameters (999).
+_REFRESH_BATCH = 900
 
 
 class Command(loaddata.Command):
@@ -18,8 +22,19 @@ class Command(loaddata.Command):
 
     def handle(self, *fixture_labels, **options):
         using = options["database"]
+        loaded: set[int] = set()
+
+        def collect(sender, instance, **kwargs):
+            loaded.add(instance.pk if sender is Attendance else instance.attendance_id)
+
         with transaction.atomic(using=using):
-            super().handle(*fixture_labels, **options)
+            post_save.connect(collect, sender=Attendance, weak=False)
+            post_save.connect(collect, sender=StatusChange, weak=False)
+            try:
+                super().handle(*fixture_labels, **options)
+            finally:
+                post_save.disconnect(collect, sender=Attendance)
+                post_save.disconnect(collect, sender=StatusChange)
             mismatched = Attendance.objects.using(using).with_leader_of_another_country()
             problems = [
                 f"{attendance.summit.slug}/{attendance.country.code}: leader "
@@ -32,4 +47,9 @@ class Command(loaddata.Command):
                     + "; ".join(problems)
                     + ")."
                 )
-            attendance_refresh_status(attendances=Attendance.objects.using(using).all())
+            pks = sorted(loaded)
+            for offset in range(0, len(pks), _REFRESH_BATCH):
+                batch = pks[offset : offset + _REFRESH_BATCH]
+                attendance_refresh_status(
+                    attendances=Attendance.objects.using(using).filter(pk__in=batch)
+                )

@@ -1,0 +1,272 @@
+"""Importing attendances in bulk: what it writes, what it refuses, and that it refuses it whole."""
+
+import json
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from summits.models import Attendance, Country, Leader, StatusChange
+from summits.services import attendances_import
+from tests.helpers import table_counts
+
+
+def row(**fields) -> dict:
+    """Japan at NATO 2024 with Kishida, invited and then confirmed, unless `fields` say otherwise."""
+    return {
+        "summit": "nato-2024-washington",
+        "country": "JP",
+        "leader": "fumio-kishida",
+        "role": "partner",
+        "note": "Invited as an Indo-Pacific partner.",
+        "status_changes": [
+            {"status": "invited", "as_of": "2024-04-01", "as_of_precision": "month", "note": ""},
+            {"status": "confirmed", "as_of": "2024-06-20", "as_of_precision": "day", "note": ""},
+        ],
+    } | fields
+
+
+@pytest.fixture
+def partners(world):
+    """Four more countries, each with a leader, none attending NATO 2024 yet."""
+    world.attendance.delete()
+    for code, name, slug in [
+        ("AU", "Australia", "anthony-albanese"),
+        ("KR", "South Korea", "yoon-suk-yeol"),
+        ("NZ", "New Zealand", "christopher-luxon"),
+        ("GB", "United Kingdom", "keir-starmer"),
+    ]:
+        country = Country.objects.create(code=code, name=name)
+        Leader.objects.create(slug=slug, name=slug.replace("-", " ").title(), country=country)
+    return world
+
+
+def partner_rows() -> list[dict]:
+    return [row()] + [
+        row(country=code, leader=slug, note="")
+        for code, slug in [
+            ("AU", "anthony-albanese"),
+            ("KR", "yoon-suk-yeol"),
+            ("NZ", "christopher-luxon"),
+        ]
+    ]
+
+
+def test_an_import_creates_attendances_and_their_timelines_and_sets_their_status(partners):
+    report = attendances_import(rows=partner_rows())
+
+    assert (report.created, report.updated, report.unchanged, report.status_changes) == (4, 0, 0, 8)
+    japan = Attendance.objects.get(summit=partners.summit, country=partners.japan)
+    assert (japan.leader, japan.role, japan.status) == (partners.kishida, "partner", "confirmed")
+    assert japan.note == "Invited as an Indo-Pacific partner."
+    assert [
+        (c.status, c.as_of.isoformat(), c.as_of_precision) for c in japan.status_changes.all()
+    ] == [
+        ("invited", "2024-04-01", "month"),
+        ("confirmed", "2024-06-20", "day"),
+    ]
+    assert sorted(Attendance.objects.values_list("country__code", "status")) == [
+        ("AU", "confirmed"),
+        ("JP", "confirmed"),
+        ("KR", "confirmed"),
+        ("NZ", "confirmed"),
+    ]
+
+
+def test_an_import_is_recorded_in_the_history(partners, editor):
+    attendances_import(rows=partner_rows(), user=editor)
+
+    japan = Attendance.objects.get(summit=partners.summit, country=partners.japan)
+    record = japan.history.get()
+    assert (record.history_type, record.history_user, record.history_change_reason) == (
+        "+",
+        editor,
+        "Bulk import",
+    )
+    assert StatusChange.history.filter(history_change_reason="Bulk import").count() == 8
+
+
+def test_importing_the_same_rows_twice_changes_nothing(partners):
+    attendances_import(rows=partner_rows())
+    before = table_counts()
+
+    report = attendances_import(rows=partner_rows())
+
+    assert (report.created, report.updated, report.unchanged, report.status_changes) == (0, 0, 4, 0)
+    assert table_counts() == before
+
+
+def test_an_import_updates_an_attendance_and_adds_to_its_timeline(partners):
+    attendances_import(rows=partner_rows())
+    later = row(
+        role="guest",
+        status_changes=[
+            {"status": "attended", "as_of": "2024-07-10"},
+            {"status": "invited", "as_of": "2024-04-01", "as_of_precision": "month"},
+        ],
+    )
+
+    report = attendances_import(rows=[later])
+
+    assert (report.created, report.updated, report.unchanged, report.status_changes) == (0, 1, 0, 1)
+    japan = Attendance.objects.get(summit=partners.summit, country=partners.japan)
+    assert (japan.role, japan.status) == ("guest", "attended")
+    assert japan.status_changes.count() == 3
+    assert japan.history.latest().history_type == "~"
+
+
+def test_a_bad_row_rejects_the_whole_import_and_says_which_row(partners):
+    rows = partner_rows()
+    rows[2]["leader"] = "anthony-albanese"  # Australia's leader, for South Korea
+    before = table_counts()
+
+    with pytest.raises(ValidationError) as raised:
+        attendances_import(rows=rows)
+
+    assert raised.value.message_dict == {
+        "2.leader": ["Anthony Albanese leads Australia, not South Korea."]
+    }
+    assert table_counts() == before
+
+
+@pytest.mark.parametrize(
+    ("fields", "errors"),
+    [
+        ({"summit": "nato-2099"}, {"0.summit": ["No summit has the slug 'nato-2099'."]}),
+        ({"country": "XX"}, {"0.country": ["No country has the code 'XX'."]}),
+        ({"leader": "nobody"}, {"0.leader": ["No leader has the slug 'nobody'."]}),
+        ({"summit": ["nato-2024-washington"]}, {"0.summit": ["A string."]}),
+        ({"note": None}, {"0.note": ["A string."]}),
+        ({"leader": 7}, {"0.leader": ["A string or null."]}),
+        ({"status_changes": "invited"}, {"0.status_changes": ["A list of status changes."]}),
+        ({"role": "observer"}, {"0.role": ["Value 'observer' is not a valid choice."]}),
+        ({"rank": 1}, {"0.rank": ["Unknown field."]}),
+        (
+            {"status_changes": [{"status": "hoped", "as_of": "2024-04-01"}]},
+            {"0.status_changes.0.status": ["Value 'hoped' is not a valid choice."]},
+        ),
+        (
+            {"status_changes": [{"status": "invited", "as_of": "2024-04"}]},
+            {
+                "0.status_changes.0.as_of": [
+                    "“2024-04” value has an invalid date format. It must be in YYYY-MM-DD format."
+                ]
+            },
+        ),
+        (
+            {"status_changes": [{"status": "invited", "as_of": "2024-02-30"}]},
+            {
+                "0.status_changes.0.as_of": [
+                    "“2024-02-30” value has the correct format (YYYY-MM-DD) but it is an invalid "
+                    "date."
+                ]
+            },
+        ),
+        (
+            {"status_changes": [{"status": "invited", "as_of": 20240401}]},
+            {"0.status_changes.0.as_of": ["A string."]},
+        ),
+        (
+            {
+                "status_changes": [
+                    {"status": "invited", "as_of": "2024-04-15", "as_of_precision": "month"}
+                ]
+            },
+            {
+                "0.status_changes.0.as_of": [
+                    "At month or year precision the date is the period's first day."
+                ]
+            },
+        ),
+        (
+            {"status_changes": [{"status": "invited", "as_of": "2024-04-01", "when": "spring"}]},
+            {"0.status_changes.0.when": ["Unknown field."]},
+        ),
+        (
+            {
+                "status_changes": [
+                    {"status": "invited", "as_of": "2024-04-01"},
+                    {"status": "invited", "as_of": "2024-04-01"},
+                ]
+            },
+            {"0.status_changes.1.as_of": ["This status is already recorded as of this date."]},
+        ),
+    ],
+)
+def test_each_bad_input_is_named_and_nothing_is_written(partners, fields, errors):
+    rows = [row(country="AU", leader="anthony-albanese"), row(**fields)]
+    before = table_counts()
+
+    with pytest.raises(ValidationError) as raised:
+        attendances_import(rows=rows)
+
+    assert raised.value.message_dict == {
+        key.replace("0.", "1.", 1): value for key, value in errors.items()
+    }
+    assert table_counts() == before
+
+
+def test_a_row_missing_its_keys_or_listed_twice_is_refused(partners):
+    with pytest.raises(ValidationError) as raised:
+        attendances_import(rows=[row(), {"leader": None}, row(), "JP"])
+
+    assert raised.value.message_dict == {
+        "1.summit": ["This field is required."],
+        "1.country": ["This field is required."],
+        "2.country": ["An earlier row names the same summit and country."],
+        "3": ["Each row is an object."],
+    }
+
+
+def test_an_import_runs_the_same_number_of_queries_for_4_rows_as_for_1(partners):
+    def queries(rows) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            attendances_import(rows=rows)
+        return len(captured)
+
+    one = queries(partner_rows()[:1])
+    Attendance.objects.all().delete()
+
+    assert queries(partner_rows()) == one
+
+
+def test_the_command_imports_a_json_file(partners, tmp_path, capsys):
+    path = tmp_path / "attendances.json"
+    path.write_text(json.dumps(partner_rows()))
+
+    call_command("import_attendances", str(path))
+
+    assert capsys.readouterr().out.strip() == (
+        "Imported 4 attendances: 4 created, 0 updated, 0 unchanged; 8 status changes added."
+    )
+    assert Attendance.objects.filter(status="confirmed").count() == 4
+
+
+def test_the_command_lists_the_bad_rows_and_imports_nothing(partners, tmp_path):
+    path = tmp_path / "attendances.json"
+    path.write_text(json.dumps([row(), row(country="KR")]))
+
+    with pytest.raises(CommandError) as raised:
+        call_command("import_attendances", str(path))
+
+    assert str(raised.value) == (
+        "Nothing was imported:\n  row 1.leader: Fumio Kishida leads Japan, not South Korea."
+    )
+    assert not Attendance.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "is not JSON"),
+        ('{"summit": "nato-2024-washington"}', "must hold a JSON array of rows"),
+    ],
+)
+def test_the_command_refuses_a_file_that_is_not_a_json_array(db, tmp_path, content, message):
+    path = tmp_path / "attendances.json"
+    path.write_text(content)
+
+    with pytest.raises(CommandError, match=message):
+        call_command("import_attendances", str(path))
