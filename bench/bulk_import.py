@@ -144,7 +144,6 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
-    from django.db import connection
 
     from summits.models import Attendance
     from summits.synthetic import generated_prefix, synthetic_generate

@@ -4,7 +4,6 @@ Nothing else changes: the same middleware, database settings (ATOMIC_REQUESTS in
 framework configuration serve both the API and the baseline.
 """
 
-import os
 import warnings
 
 from tracker.settings import *  # noqa: F403
@@ -24,10 +23,5 @@ STORAGES = {
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A request the load tools gave up on (after 10 s) must not hold the database afterwards.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c statement_timeout=10000"
-
-# For an experiment only (not set by `make bench`): persistent connections, which the product's
-# settings do not turn on (CONN_MAX_AGE defaults to 0, a new connection per request).
-if os.environ.get("BENCH_CONN_MAX_AGE"):
-    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ["BENCH_CONN_MAX_AGE"])
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c statement_timeout=10000".strip()

@@ -310,7 +310,14 @@ class Summit(ConstraintFieldsModel):
                 "period's first day.",
             ),
         ]
-        indexes = [models.Index(fields=["start_date", "id"], name="summits_summit_start_id")]
+        indexes = [
+            models.Index(fields=["start_date", "id"], name="summits_summit_start_id"),
+            models.Index(fields=["name", "id"], name="summits_summit_name_id"),
+            # An organization's summits in order: the "first" labels look for earlier ones.
+            models.Index(
+                fields=["organization", "start_date", "slug"], name="summits_summit_org_start"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.dates})"
@@ -421,8 +428,10 @@ class Attendance(ConstraintFieldsModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["country", "summit"], name="summits_att_country_summit"),
-            models.Index(fields=["leader", "summit"], name="summits_att_leader_summit"),
+            # The filters by country or leader and status, and the "first" labels' search for an
+            # earlier attended summit, read these without visiting the table.
+            models.Index(fields=["country", "status", "summit"], name="summits_att_country_status"),
+            models.Index(fields=["leader", "status", "summit"], name="summits_att_leader_status"),
             models.Index(fields=["status", "id"], name="summits_att_status_id"),
         ]
 
