@@ -96,7 +96,7 @@ class ModelValidatingSerializer(serializers.ModelSerializer):
 
 
 class CountrySerializer(ModelValidatingSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:country-detail", lookup_field="code")
+    url = fields.HyperlinkedIdentityField(view_name="api:country-detail", lookup_field="code")
 
     class Meta:
         model = Country
@@ -104,9 +104,7 @@ class CountrySerializer(ModelValidatingSerializer):
 
 
 class OrganizationSerializer(ModelValidatingSerializer):
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api:organization-detail", lookup_field="slug"
-    )
+    url = fields.HyperlinkedIdentityField(view_name="api:organization-detail", lookup_field="slug")
 
     class Meta:
         model = Organization
@@ -114,7 +112,7 @@ class OrganizationSerializer(ModelValidatingSerializer):
 
 
 class LeaderSerializer(ModelValidatingSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:leader-detail", lookup_field="slug")
+    url = fields.HyperlinkedIdentityField(view_name="api:leader-detail", lookup_field="slug")
     country = fields.SlugRelatedField(slug_field="code", queryset=Country.objects.all())
     country_name = serializers.CharField(source="country.name", read_only=True)
 
@@ -217,7 +215,7 @@ class NewStatusChangeSerializer(serializers.Serializer):
 class AttendeeSerializer(serializers.ModelSerializer):
     """An attendance as listed on its summit: who came, for which country, in what role."""
 
-    url = serializers.HyperlinkedIdentityField(view_name="api:attendance-detail")
+    url = fields.HyperlinkedIdentityField(view_name="api:attendance-detail")
     country = fields.SlugRelatedField(slug_field="code", read_only=True)
     country_name = serializers.CharField(source="country.name", read_only=True)
     leader = fields.SlugRelatedField(slug_field="slug", read_only=True)
@@ -228,9 +226,24 @@ class AttendeeSerializer(serializers.ModelSerializer):
         fields = ["id", "url", "country", "country_name", "leader", "leader_name", "role", "status"]
         read_only_fields = fields
 
+    def to_representation(self, attendance: Attendance) -> dict:
+        # What DRF's generic to_representation builds (tests/test_representation.py compares
+        # the two), without its per-field machinery: a summit lists dozens of attendees.
+        leader = attendance.leader
+        return {
+            "id": attendance.pk,
+            "url": self.fields["url"].to_representation(attendance),
+            "country": attendance.country.code,
+            "country_name": attendance.country.name,
+            "leader": leader.slug if leader is not None else None,
+            "leader_name": leader.name if leader is not None else None,
+            "role": attendance.role,
+            "status": attendance.status,
+        }
+
 
 class AttendanceSerializer(ModelValidatingSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:attendance-detail")
+    url = fields.HyperlinkedIdentityField(view_name="api:attendance-detail")
     summit = fields.SlugRelatedField(slug_field="slug", queryset=Summit.objects.all())
     summit_name = serializers.CharField(source="summit.name", read_only=True)
     country = fields.SlugRelatedField(slug_field="code", queryset=Country.objects.all())
@@ -264,6 +277,27 @@ class AttendanceSerializer(ModelValidatingSerializer):
         ]
         read_only_fields = ["status"]
 
+    def to_representation(self, attendance: Attendance) -> dict:
+        # What DRF's generic to_representation builds (tests/test_representation.py compares
+        # the two), without its per-field machinery, which costs more than the query on a page
+        # of a hundred rows.
+        summit, country, leader = attendance.summit, attendance.country, attendance.leader
+        return {
+            "id": attendance.pk,
+            "url": self.fields["url"].to_representation(attendance),
+            "summit": summit.slug,
+            "summit_name": summit.name,
+            "country": country.code,
+            "country_name": country.name,
+            "leader": leader.slug if leader is not None else None,
+            "leader_name": leader.name if leader is not None else None,
+            "role": attendance.role,
+            "status": attendance.status,
+            "note": attendance.note,
+            "first_for_country": self.get_first_for_country(attendance),
+            "first_for_leader": self.get_first_for_leader(attendance),
+        }
+
     def get_first_for_country(self, attendance: Attendance) -> str | None:
         return self._first(attendance, has_earlier=attendance.country_attended_before)
 
@@ -286,9 +320,15 @@ class AttendanceDetailSerializer(AttendanceSerializer):
     class Meta(AttendanceSerializer.Meta):
         fields = [*AttendanceSerializer.Meta.fields, "status_changes", "citations"]
 
+    def to_representation(self, attendance: Attendance) -> dict:
+        data = super().to_representation(attendance)
+        for name in ("status_changes", "citations"):
+            data[name] = self.fields[name].to_representation(getattr(attendance, name).all())
+        return data
+
 
 class SummitSerializer(ModelValidatingSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:summit-detail", lookup_field="slug")
+    url = fields.HyperlinkedIdentityField(view_name="api:summit-detail", lookup_field="slug")
     organization = fields.SlugRelatedField(
         slug_field="slug", queryset=Organization.objects.all(), required=False, allow_null=True
     )
@@ -318,6 +358,28 @@ class SummitSerializer(ModelValidatingSerializer):
         ]
         read_only_fields = ["date_precision", "dates", "anniversary"]
 
+    def to_representation(self, summit: Summit) -> dict:
+        # What DRF's generic to_representation builds (tests/test_representation.py compares
+        # the two), without its per-field machinery, which costs more than the query on a page
+        # of a hundred rows.
+        organization, host = summit.organization, summit.host_country
+        return {
+            "slug": summit.slug,
+            "url": self.fields["url"].to_representation(summit),
+            "name": summit.name,
+            "organization": organization.slug if organization is not None else None,
+            "kind": summit.kind,
+            "status": summit.status,
+            "host_country": host.code if host is not None else None,
+            "city": summit.city,
+            "start_date": iso_partial_date(summit.start_date, summit.date_precision),
+            "end_date": summit.end_date.isoformat() if summit.end_date is not None else None,
+            "date_precision": summit.date_precision,
+            "dates": summit.dates,
+            "anniversary": summit.anniversary,
+            "attendee_count": summit.attendee_count,
+        }
+
 
 class SummitDetailSerializer(SummitSerializer):
     attendances = AttendeeSerializer(many=True, read_only=True)
@@ -325,6 +387,12 @@ class SummitDetailSerializer(SummitSerializer):
 
     class Meta(SummitSerializer.Meta):
         fields = [*SummitSerializer.Meta.fields, "attendances", "citations"]
+
+    def to_representation(self, summit: Summit) -> dict:
+        data = super().to_representation(summit)
+        for name in ("attendances", "citations"):
+            data[name] = self.fields[name].to_representation(getattr(summit, name).all())
+        return data
 
 
 class RunSerializer(serializers.Serializer):

@@ -1,0 +1,104 @@
+"""The list serializers' hand-written `to_representation` builds what DRF's generic one builds.
+
+Lists render each row with a plain function rather than DRF's per-field machinery; these tests
+hold the two to the same dicts, keys in the same order, on the article's rows and on generated
+ones (which have every kind of empty value: no leader, role, status, organization, host or end).
+"""
+
+import pytest
+from django.core.management import call_command
+from rest_framework import serializers as drf_serializers
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
+
+from summits.api import serializers, views
+from summits.models import Attendance, Country, Leader, Organization, Summit
+
+
+@pytest.fixture(params=["article", "generated"])
+def data(request, db):
+    if request.param == "article":
+        call_command("loaddata", "article", "context", verbosity=0)
+    else:
+        call_command("generate_data", seed=3, attendances=400, verbosity=0)
+
+
+def rows(viewset, action: str):
+    request = Request(APIRequestFactory().get("/"))
+    view = viewset(action=action, detail=action != "list", request=request, kwargs={})
+    view.format_kwarg = None
+    return view, view.get_queryset()
+
+
+def generic(serializer, instance) -> dict:
+    """DRF's own ModelSerializer.to_representation, field by field."""
+    return drf_serializers.ModelSerializer.to_representation(serializer, instance)
+
+
+@pytest.mark.parametrize(
+    ("viewset", "action", "serializer_class"),
+    [
+        (views.AttendanceViewSet, "list", serializers.AttendanceSerializer),
+        (views.AttendanceViewSet, "retrieve", serializers.AttendanceDetailSerializer),
+        (views.SummitViewSet, "list", serializers.SummitSerializer),
+        (views.SummitViewSet, "retrieve", serializers.SummitDetailSerializer),
+    ],
+)
+def test_a_row_renders_as_drf_would_render_it(data, viewset, action, serializer_class):
+    view, queryset = rows(viewset, action)
+    serializer = serializer_class(context=view.get_serializer_context())
+    instances = list(queryset)
+    assert instances
+
+    for instance in instances:
+        fast = serializer.to_representation(instance)
+        assert list(fast.items()) == list(generic(serializer, instance).items())
+
+
+def test_an_attendee_renders_as_drf_would_render_it(data):
+    view, summits = rows(views.SummitViewSet, "retrieve")
+    serializer = serializers.AttendeeSerializer(context=view.get_serializer_context())
+    attendees = [attendance for summit in summits for attendance in summit.attendances.all()]
+    assert attendees
+
+    for attendee in attendees:
+        fast = serializer.to_representation(attendee)
+        assert list(fast.items()) == list(generic(serializer, attendee).items())
+
+
+def test_generated_rows_hold_every_kind_of_empty_value(db):
+    call_command("generate_data", seed=3, attendances=400, verbosity=0)
+    _, attendances = rows(views.AttendanceViewSet, "list")
+    _, summits = rows(views.SummitViewSet, "list")
+
+    assert any(attendance.leader_id is None for attendance in attendances)
+    assert any(attendance.role is None for attendance in attendances)
+    assert any(summit.organization_id is None for summit in summits)
+    assert any(summit.host_country_id is None for summit in summits)
+    assert any(summit.end_date is None for summit in summits)
+    assert any(summit.end_date is not None for summit in summits)
+
+
+@pytest.mark.parametrize(
+    ("serializer_class", "model"),
+    [
+        (serializers.AttendanceSerializer, Attendance),
+        (serializers.SummitSerializer, Summit),
+        (serializers.CountrySerializer, Country),
+        (serializers.LeaderSerializer, Leader),
+        (serializers.OrganizationSerializer, Organization),
+    ],
+)
+def test_a_hyperlink_from_the_template_is_the_one_reverse_builds(data, serializer_class, model):
+    request = Request(APIRequestFactory().get("/"))
+    field = serializer_class(context={"request": request}).fields["url"]
+    instances = list(model.objects.all())
+    assert instances
+
+    for instance in instances:
+        from_template = field.get_url(instance, field.view_name, request, None)
+        reversed_url = drf_serializers.HyperlinkedIdentityField.get_url(
+            field, instance, field.view_name, request, None
+        )
+        assert from_template == reversed_url
+        assert from_template.startswith("http://testserver/api/")
