@@ -18,7 +18,15 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotFound
 
 from summits.dates import display_date_range, display_partial_date, iso_partial_date
-from summits.models import Attendance, Citation, Leader, Organization, StatusChange, Summit
+from summits.models import (
+    Attendance,
+    Citation,
+    Country,
+    Leader,
+    Organization,
+    StatusChange,
+    Summit,
+)
 from summits.records import FIRST, FIRST_RECORDED, _record, attendances_with_firsts
 
 PREFIX = "/baseline"
@@ -242,17 +250,19 @@ def _attendance(row: dict, url_prefix: str) -> dict:
 
 
 def _attendance_filters(request: HttpRequest) -> Q:
-    """The AttendanceFilter's filters, for the values the benchmark sends."""
+    """The AttendanceFilter's filters, for the values the benchmark sends: like the product, it
+    looks each natural key up first and filters by the id (no id: no rows)."""
     query = request.GET
     condition = Q()
-    for name, lookup in (
-        ("summit", "summit__slug"),
-        ("country", "country__code"),
-        ("leader", "leader__slug"),
-        ("organization", "summit__organization__slug"),
+    for name, model, key, field in (
+        ("summit", Summit, "slug", "summit_id"),
+        ("country", Country, "code", "country_id"),
+        ("leader", Leader, "slug", "leader_id"),
+        ("organization", Organization, "slug", "summit__organization_id"),
     ):
         if query.get(name):
-            condition &= Q(**{lookup: query[name]})
+            pk = model.objects.filter(**{key: query[name]}).values_list("pk", flat=True).first()
+            condition &= Q(**{field: pk}) if pk is not None else Q(pk__in=[])
     if query.get("year"):
         if not query["year"].isdigit():
             raise BadRequest("year")

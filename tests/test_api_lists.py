@@ -82,6 +82,27 @@ def test_a_list_runs_the_same_queries_for_a_page_of_5_and_a_page_of_50(
     assert small == large == 1
 
 
+@pytest.mark.parametrize(
+    ("query", "queries"),
+    [
+        ("summit=summit-0", 2),
+        ("organization=nato&status=invited&year=1990", 2),
+        ("summit=summit-0&country=AB&leader=leader-1", 4),
+        # A key that names nothing answers an empty list without running the list's query.
+        ("country=ZZ&status=invited", 1),
+    ],
+)
+def test_a_filtered_list_looks_up_each_key_once_whatever_the_page_size(
+    anonymous_client, many_rows, query, queries
+):
+    url = f"{reverse('api:attendance-list')}?{query}"
+
+    small = count_queries(anonymous_client, f"{url}&page_size=5")
+    large = count_queries(anonymous_client, f"{url}&page_size=50")
+
+    assert small == large == queries
+
+
 def test_a_summit_detail_runs_the_same_queries_for_5_and_60_attendees(anonymous_client, many_rows):
     few = Summit.objects.create(slug="few", name="Few", start_date=dt.date(2024, 1, 1))
     for country in Country.objects.all()[:5]:

@@ -4,6 +4,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django_filters import rest_framework as filters
+from django_filters.constants import EMPTY_VALUES
 
 from summits.models import (
     Attendance,
@@ -11,6 +12,7 @@ from summits.models import (
     AttendanceStatus,
     Country,
     Leader,
+    Organization,
     Summit,
     SummitKind,
     SummitStatus,
@@ -27,6 +29,30 @@ class YearFilter(filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 9999)
         super().__init__(*args, **kwargs)
+
+
+class NaturalKeyFilter(filters.CharFilter):
+    """Rows related to the one row that has this natural key (a slug or an ISO code).
+
+    The key is looked up first (one indexed query), and the rows are then filtered by that row's
+    id: the database plans for the id it will actually look for, where a join on the key would
+    be planned for an average one, and could walk a million rows in id order for a rare one. A
+    key that names nothing answers an empty list.
+    """
+
+    def __init__(self, *, model, key: str, **kwargs):
+        self.related_model = model
+        self.key = key
+        super().__init__(**kwargs)
+
+    def filter(self, queryset: QuerySet, value: str) -> QuerySet:
+        if value in EMPTY_VALUES:
+            return queryset
+        related = self.related_model._default_manager.filter(**{self.key: value})
+        pk = related.values_list("pk", flat=True).first()
+        if pk is None:
+            return queryset.none()
+        return queryset.filter(**{self.field_name: pk})
 
 
 class CountryFilter(filters.FilterSet):
@@ -87,11 +113,20 @@ class SummitFilter(filters.FilterSet):
 
 
 class AttendanceFilter(filters.FilterSet):
-    summit = filters.CharFilter(field_name="summit__slug", help_text="Summit slug.")
-    country = filters.CharFilter(field_name="country__code", help_text="ISO code.")
-    leader = filters.CharFilter(field_name="leader__slug", help_text="Leader slug.")
-    organization = filters.CharFilter(
-        field_name="summit__organization__slug", help_text="Organization slug."
+    summit = NaturalKeyFilter(
+        field_name="summit", model=Summit, key="slug", help_text="Summit slug."
+    )
+    country = NaturalKeyFilter(
+        field_name="country", model=Country, key="code", help_text="ISO code."
+    )
+    leader = NaturalKeyFilter(
+        field_name="leader", model=Leader, key="slug", help_text="Leader slug."
+    )
+    organization = NaturalKeyFilter(
+        field_name="summit__organization",
+        model=Organization,
+        key="slug",
+        help_text="Organization slug.",
     )
     year = YearFilter(
         field_name="summit__start_date", help_text="Calendar year the summit starts in."

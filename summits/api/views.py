@@ -244,7 +244,11 @@ class AttendanceViewSet(ModelViewSet):
             queryset = queryset.prefetch_related(
                 Prefetch(
                     "status_changes",
-                    queryset=StatusChange.objects.prefetch_related(with_citations()),
+                    # The timeline's order within one attendance, without joining the tables
+                    # that the model's default ordering (by attendance first) would join.
+                    queryset=StatusChange.objects.order_by("as_of", "id").prefetch_related(
+                        with_citations()
+                    ),
                 ),
                 with_citations(),
             )
