@@ -17,6 +17,24 @@ class DatePrecision(models.TextChoices):
     YEAR = "year", "Year"
 
 
+# English month names, as the API shows them ("July 9, 2024"), whatever the process's locale;
+# index 0 is empty, as in calendar.month_name (which formats each name anew on every lookup).
+MONTH_NAMES = (
+    "",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
 _PARTIAL_DATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?$")
 
 
@@ -65,8 +83,8 @@ def display_partial_date(date: dt.date, precision: str) -> str:
     if precision == DatePrecision.YEAR:
         return str(date.year)
     if precision == DatePrecision.MONTH:
-        return f"{calendar.month_name[date.month]} {date.year}"
-    return f"{calendar.month_name[date.month]} {date.day}, {date.year}"
+        return f"{MONTH_NAMES[date.month]} {date.year}"
+    return f"{MONTH_NAMES[date.month]} {date.day}, {date.year}"
 
 
 def display_date_range(start: dt.date, end: dt.date | None, precision: str) -> str:
@@ -74,10 +92,10 @@ def display_date_range(start: dt.date, end: dt.date | None, precision: str) -> s
     if precision != DatePrecision.DAY or end is None or end == start:
         return display_partial_date(start, precision)
     if (start.year, start.month) == (end.year, end.month):
-        return f"{calendar.month_name[start.month]} {start.day}\u2013{end.day}, {start.year}"
+        return f"{MONTH_NAMES[start.month]} {start.day}\u2013{end.day}, {start.year}"
     if start.year == end.year:
         return (
-            f"{calendar.month_name[start.month]} {start.day} \u2013 "
-            f"{calendar.month_name[end.month]} {end.day}, {start.year}"
+            f"{MONTH_NAMES[start.month]} {start.day} \u2013 "
+            f"{MONTH_NAMES[end.month]} {end.day}, {start.year}"
         )
     return f"{display_partial_date(start, precision)} \u2013 {display_partial_date(end, precision)}"
