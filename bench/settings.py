@@ -11,6 +11,9 @@ from tracker.settings import DATABASES, REST_FRAMEWORK, STORAGES
 
 ROOT_URLCONF = "bench.urls"
 
+# The baseline's answers get the API's ETags and 304s from the same middleware.
+REPRESENTATION_ETAG_PATHS = ["/api/", "/baseline/api/"]
+
 # Load tests would only measure the throttle; it is also a per-process cache here.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
 

@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -129,6 +130,95 @@ def test_recording_a_status_with_a_stale_if_match_answers_412(editor_client, wor
 
     assert response.status_code == 412
     assert StatusChange.objects.count() == 1
+
+
+def test_a_repeated_get_of_unchanged_data_answers_304_after_one_query(anonymous_client, world):
+    tag = etag(anonymous_client, summit_url())
+
+    with CaptureQueriesContext(connection) as queries:
+        response = anonymous_client.get(summit_url(), HTTP_IF_NONE_MATCH=tag)
+
+    assert response.status_code == 304
+    assert response["ETag"] == tag
+    assert [query["sql"] for query in queries] == [
+        "SELECT token FROM summits_dataversion WHERE id = 1"
+    ]
+
+
+def test_lists_carry_etags_and_answer_304_too(anonymous_client, world):
+    url = reverse("api:attendance-list")
+    tag = etag(anonymous_client, url)
+
+    assert anonymous_client.get(url, HTTP_IF_NONE_MATCH=tag).status_code == 304
+
+
+def test_after_a_write_elsewhere_the_old_etag_still_answers_304(anonymous_client, world):
+    tag = etag(anonymous_client, summit_url())
+
+    Country.objects.create(code="FR", name="France")
+    response = anonymous_client.get(summit_url(), HTTP_IF_NONE_MATCH=tag)
+
+    assert response.status_code == 304
+    assert response["ETag"] != tag
+    assert response["ETag"].rsplit(".", 1)[1] == tag.rsplit(".", 1)[1]
+
+
+def test_after_a_write_elsewhere_the_old_etag_still_allows_a_write(editor_client, world):
+    tag = etag(editor_client, summit_url())
+    Country.objects.create(code="FR", name="France")
+
+    response = editor_client.patch(summit_url(), {"city": "Washington"}, HTTP_IF_MATCH=tag)
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        "UPDATE summits_country SET name = 'Nippon' WHERE code = 'JP'",
+        "DELETE FROM summits_attendance",
+    ],
+)
+def test_a_raw_sql_write_is_never_answered_with_a_stale_304(anonymous_client, world, write):
+    before = anonymous_client.get(summit_url())
+
+    with connection.cursor() as cursor:
+        cursor.execute(write)
+    after = anonymous_client.get(summit_url(), HTTP_IF_NONE_MATCH=before["ETag"])
+
+    assert after.status_code == 200
+    assert after.content != before.content
+
+
+def test_loaddata_changes_the_data_version(anonymous_client, world):
+    tag = etag(anonymous_client, summit_url())
+
+    call_command("loaddata", "article", verbosity=0)
+    response = anonymous_client.get(summit_url(), HTTP_IF_NONE_MATCH=tag)
+
+    assert response.status_code == 200
+
+
+def test_the_etag_depends_on_the_host_and_the_accept_header(anonymous_client, world):
+    plain = etag(anonymous_client, summit_url())
+    other_host = anonymous_client.get(summit_url(), HTTP_HOST="localhost")
+    json_only = anonymous_client.get(summit_url(), HTTP_ACCEPT="application/json")
+
+    assert len({plain, other_host["ETag"], json_only["ETag"]}) == 3
+    assert (
+        anonymous_client.get(
+            summit_url(), HTTP_HOST="localhost", HTTP_IF_NONE_MATCH=plain
+        ).status_code
+        == 200
+    )
+
+
+def test_a_weak_or_foreign_if_match_is_refused(editor_client, world):
+    tag = etag(editor_client, summit_url())
+
+    for stale in (f"W/{tag}", '"something-else"'):
+        response = editor_client.patch(summit_url(), {"city": "Washington"}, HTTP_IF_MATCH=stale)
+        assert response.status_code == 412
 
 
 # Concurrency: real concurrent transactions, so PostgreSQL only (SQLite serializes writers).

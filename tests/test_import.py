@@ -252,7 +252,8 @@ def test_the_command_lists_the_bad_rows_and_imports_nothing(partners, tmp_path):
         call_command("import_attendances", str(path))
 
     assert str(raised.value) == (
-        "Nothing was imported:\n  row 1.leader: Fumio Kishida leads Japan, not South Korea."
+        "Nothing was imported (rows count from 0):\n"
+        "  1.leader: Fumio Kishida leads Japan, not South Korea."
     )
     assert not Attendance.objects.exists()
 

@@ -63,7 +63,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # A strong ETag on every GET response, and 304 for a matching If-None-Match.
+    # A strong ETag on every GET response, and 304 for a matching If-None-Match; the API's own
+    # ETags (below) let a repeated GET skip the view while the data is unchanged.
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -73,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "summits.api.errors.DatabaseUnavailableMiddleware",
+    "summits.api.conditional.RepresentationETagMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"

@@ -1,10 +1,43 @@
-"""Conditional requests: the ETag of a representation, and the answer to a stale If-Match."""
+"""Conditional requests: ETags that answer a repeated GET without computing it again.
 
-from hashlib import md5
+An API response's ETag is `"<data version>.<variant>.<body hash>"`:
 
-from django.utils.http import quote_etag
+- the data version is a token that a database trigger replaces, in the writing transaction, on
+  every insert, update, delete or truncate of a summits table (migration 0004), whoever writes:
+  the API, the admin, `loaddata`, the bulk import or raw SQL;
+- the variant is a hash of what else the bytes depend on: the absolute URL (links carry the
+  scheme and host), the headers that choose or authorize a representation, and the code that
+  renders it;
+- the body hash is the MD5 of the bytes, as Django's ConditionalGetMiddleware computes it.
+
+A GET whose If-None-Match carries the current data version and its own variant is answered 304
+after one query, without running the view: nothing the body depends on has changed. Otherwise
+the view runs, and a matching body hash still answers 304 (the data changed elsewhere). The
+version is read before the view reads anything, so a body is never older than the version in
+its tag. `If-Match` on writes compares body hashes only: a write elsewhere does not make a read
+stale, a change to what the client read does.
+
+The price: every writing transaction updates the one version row, so writers take turns from
+their first write to their commit. Editors curate by hand and imports run in bulk; neither
+writes concurrently enough to notice.
+"""
+
+import hashlib
+from importlib import metadata
+from pathlib import Path
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.http import parse_etags, quote_etag
 from rest_framework import exceptions, status
 from rest_framework.settings import api_settings
+
+from summits.api.errors import database_unavailable
+
+VERSION_TABLE = "summits_dataversion"
+# Request headers that can change a representation's bytes or who may see it.
+VARIANT_HEADERS = ("Accept", "Accept-Language", "Authorization", "Cookie")
 
 
 class PreconditionFailed(exceptions.APIException):
@@ -13,7 +46,115 @@ class PreconditionFailed(exceptions.APIException):
     default_code = "precondition_failed"
 
 
-def representation_etag(data) -> str:
-    """The strong ETag that ConditionalGetMiddleware gives the JSON body of `data`."""
+def _code_fingerprint() -> str:
+    """The rendering code and the libraries it uses: a deployment that may render other bytes
+    for the same data makes other ETags."""
+    digest = hashlib.sha256()
+    for package in ("summits", "tracker"):
+        for path in sorted((Path(settings.BASE_DIR) / package).rglob("*.py")):
+            digest.update(path.read_bytes())
+    for distribution in ("django", "djangorestframework", "orjson", "drf-orjson-renderer"):
+        digest.update(metadata.version(distribution).encode())
+    return digest.hexdigest()
+
+
+_CODE = _code_fingerprint()
+
+
+def data_version() -> str | None:
+    """The current data version token (None where the table is missing)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT token FROM {VERSION_TABLE} WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def variant(request: HttpRequest) -> str:
+    digest = hashlib.md5(_CODE.encode(), usedforsecurity=False)
+    digest.update(request.build_absolute_uri().encode())
+    for header in VARIANT_HEADERS:
+        digest.update(b"\0" + request.headers.get(header, "").encode())
+    return digest.hexdigest()[:16]
+
+
+def body_hash(content: bytes) -> str:
+    return hashlib.md5(content, usedforsecurity=False).hexdigest()
+
+
+def make_etag(version: str | None, request: HttpRequest, content: bytes) -> str:
+    return quote_etag(f"{version or '-'}.{variant(request)}.{body_hash(content)}")
+
+
+def _parts(tag: str, *, weak: bool = True) -> tuple[str, str, str] | None:
+    """A quoted tag's version, variant and body hash; None for another kind of tag (and for a
+    weak one where only strong comparison is allowed, as in If-Match)."""
+    if tag.startswith("W/"):
+        if not weak:
+            return None
+        tag = tag[2:]
+    version, _, rest = tag.strip('"').partition(".")
+    key, _, digest = rest.partition(".")
+    return (version, key, digest) if version and key and digest else None
+
+
+def representation_etag(request: HttpRequest, data) -> str:
+    """The ETag a GET of this request's URL answers with, for the representation `data`."""
     body = api_settings.DEFAULT_RENDERER_CLASSES[0]().render(data)
-    return quote_etag(md5(body, usedforsecurity=False).hexdigest())
+    return make_etag(data_version(), request, body)
+
+
+def if_match_holds(header: str, data) -> bool:
+    """Whether an If-Match header names the current representation `data` (or `*`)."""
+    tags = parse_etags(header)
+    if "*" in tags:
+        return True
+    current = body_hash(api_settings.DEFAULT_RENDERER_CLASSES[0]().render(data))
+    return any(
+        (parts := _parts(tag, weak=False)) is not None and parts[2] == current for tag in tags
+    )
+
+
+class RepresentationETagMiddleware:
+    """ETags for the API's GET and HEAD responses, and 304s as early as the data allows."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.paths = tuple(getattr(settings, "REPRESENTATION_ETAG_PATHS", ("/api/",)))
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD") or not request.path.startswith(self.paths):
+            return self.get_response(request)
+        try:
+            version = data_version()
+        except (OperationalError, InterfaceError):
+            return database_unavailable()
+        offered = [
+            parts
+            for tag in parse_etags(request.headers.get("If-None-Match", ""))
+            if (parts := _parts(tag)) is not None
+        ]
+        key = variant(request) if offered else None
+        if version is not None:
+            for tag_version, tag_key, digest in offered:
+                if (tag_version, tag_key) == (version, key):
+                    return self._not_modified(quote_etag(f"{version}.{key}.{digest}"))
+
+        response = self.get_response(request)
+        if response.status_code != 200 or response.streaming:
+            return response
+        etag = make_etag(version, request, response.content)
+        response["ETag"] = etag
+        digest = _parts(etag)[2]
+        if any(tag_digest == digest for _, _, tag_digest in offered):
+            return self._not_modified(etag, response)
+        return response
+
+    @staticmethod
+    def _not_modified(etag: str, response: HttpResponse | None = None) -> HttpResponse:
+        not_modified = HttpResponseNotModified()
+        not_modified["ETag"] = etag
+        if response is not None:
+            for header in ("Cache-Control", "Content-Location", "Expires", "Vary"):
+                if header in response:
+                    not_modified[header] = response[header]
+        return not_modified

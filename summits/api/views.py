@@ -2,7 +2,6 @@
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.utils.http import parse_etags
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -11,7 +10,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from summits.api import filters, serializers
-from summits.api.conditional import PreconditionFailed, representation_etag
+from summits.api.conditional import PreconditionFailed, if_match_holds, representation_etag
 from summits.models import (
     Attendance,
     Citation,
@@ -48,10 +47,10 @@ class CanRecordStatus(BasePermission):
 class ModelViewSet(viewsets.ModelViewSet):
     """A ModelViewSet with conditional writes, answering writes as a read would show the object.
 
-    Reads get a strong ETag from ConditionalGetMiddleware (a hash of the body, so it changes
-    whenever the body would). A write may send If-Match with that ETag: the row is locked, its
-    current representation hashed the same way, and a stale tag answers 412 instead of silently
-    overwriting a newer edit.
+    Reads get a strong ETag from RepresentationETagMiddleware (summits.api.conditional). A write
+    may send If-Match with that ETag: the row is locked, its current representation hashed as
+    the ETag hashes a body, and a stale tag answers 412 instead of silently overwriting a newer
+    edit.
     """
 
     def get_queryset(self):
@@ -69,13 +68,7 @@ class ModelViewSet(viewsets.ModelViewSet):
 
     def check_if_match(self, instance) -> None:
         header = self.request.headers.get("If-Match")
-        if header is None:
-            return
-        expected = parse_etags(header)
-        if "*" in expected:
-            return
-        current = representation_etag(self.get_serializer(instance).data)
-        if current not in expected:
+        if header is not None and not if_match_holds(header, self.get_serializer(instance).data):
             raise PreconditionFailed()
 
     def perform_create(self, serializer):
@@ -88,7 +81,7 @@ class ModelViewSet(viewsets.ModelViewSet):
 
     def update(self, request, *args, **kwargs):
         response = super().update(request, *args, **kwargs)
-        response["ETag"] = representation_etag(response.data)
+        response["ETag"] = representation_etag(request, response.data)
         return response
 
 

@@ -38,15 +38,21 @@ class Command(BaseCommand):
             report = attendances_import(rows=rows)
         except ValidationError as error:
             problems = [
-                f"  row {where}: {message}"
+                f"  {where}: {message}"
                 for where, messages in error.message_dict.items()
                 for message in messages
             ]
-            raise CommandError("Nothing was imported:\n" + "\n".join(problems)) from error
+            raise CommandError(
+                "Nothing was imported (rows count from 0):\n" + "\n".join(problems)
+            ) from error
         self.stdout.write(
             self.style.SUCCESS(
-                f"Imported {len(rows):,} attendances: {report.created:,} created, "
+                f"Imported {_count(len(rows), 'attendance')}: {report.created:,} created, "
                 f"{report.updated:,} updated, {report.unchanged:,} unchanged; "
-                f"{report.status_changes:,} status changes added."
+                f"{_count(report.status_changes, 'status change')} added."
             )
         )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
