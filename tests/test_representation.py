@@ -5,6 +5,8 @@ hold the two to the same dicts, keys in the same order, on the article's rows an
 ones (which have every kind of empty value: no leader, role, status, organization, host or end).
 """
 
+import json
+
 import pytest
 from django.core.management import call_command
 from rest_framework import serializers as drf_serializers
@@ -12,7 +14,16 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from summits.api import serializers, views
-from summits.models import Attendance, Country, Leader, Organization, Summit
+from summits.models import (
+    Attendance,
+    Citation,
+    Country,
+    Leader,
+    Organization,
+    StatusChange,
+    Summit,
+)
+from summits.records import country_attendance_records, leader_attendance_records
 
 
 @pytest.fixture(params=["article", "generated"])
@@ -102,3 +113,40 @@ def test_a_hyperlink_from_the_template_is_the_one_reverse_builds(data, serialize
         )
         assert from_template == reversed_url
         assert from_template.startswith("http://testserver/api/")
+
+
+@pytest.mark.parametrize(
+    ("serializer_class", "model"),
+    [
+        (serializers.EvidenceSerializer, Citation),
+        (serializers.StatusChangeSerializer, StatusChange),
+    ],
+)
+def test_evidence_and_timelines_render_as_drf_would_render_them(data, serializer_class, model):
+    request = Request(APIRequestFactory().get("/"))
+    serializer = serializer_class(context={"request": request})
+    instances = list(model.objects.prefetch_related(*(["citations"] * (model is StatusChange))))
+    assert instances
+
+    for instance in instances:
+        fast = serializer.to_representation(instance)
+        assert list(fast.items()) == list(generic(serializer, instance).items())
+
+
+def test_a_record_renders_as_drf_would_render_it(data):
+    serializer = serializers.AttendanceRecordSerializer()
+    records = [
+        record
+        for leader in Leader.objects.all()[:200]
+        for record in leader_attendance_records(leader=leader)
+    ] + [
+        record
+        for country in Country.objects.all()
+        for record in country_attendance_records(country=country)
+    ]
+    assert any(record.longest_run for record in records)
+
+    for record in records:
+        fast = serializer.to_representation(record)
+        slow = drf_serializers.Serializer.to_representation(serializer, record)
+        assert json.dumps(fast) == json.dumps(slow)

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from django.utils.http import RFC3986_SUBDELIMS
 from rest_framework import relations, serializers
+from rest_framework.reverse import reverse
 
 # Stands for the lookup value while the URL pattern is resolved; never a real slug, code or id.
 _PLACEHOLDER = "lookup-placeholder-4f1c"
@@ -53,6 +54,26 @@ class SlugRelatedField(StrictTypeMixin, serializers.SlugRelatedField):
     pass
 
 
+def identity_url(request, view_name: str, lookup_url_kwarg: str, value) -> str | None:
+    """The absolute URL `reverse()` builds for the object whose lookup value is `value`, from a
+    template resolved once per request and view name; None where the placeholder cannot stand
+    in for the value (a pattern that wants digits, say)."""
+    templates = request.__dict__.setdefault("_identity_url_templates", {})
+    key = (view_name, lookup_url_kwarg)
+    if key not in templates:
+        try:
+            url = reverse(view_name, kwargs={lookup_url_kwarg: _PLACEHOLDER}, request=request)
+        except relations.NoReverseMatch:
+            templates[key] = None
+        else:
+            before, found, after = url.partition(_PLACEHOLDER)
+            templates[key] = (before, after) if found and _PLACEHOLDER not in after else None
+    template = templates[key]
+    if template is None:
+        return None
+    return f"{template[0]}{quote(str(value), safe=RFC3986_SUBDELIMS + '/~:@')}{template[1]}"
+
+
 class HyperlinkedIdentityField(serializers.HyperlinkedIdentityField):
     """DRF's identity hyperlink, built from a template resolved once per request.
 
@@ -65,25 +86,6 @@ class HyperlinkedIdentityField(serializers.HyperlinkedIdentityField):
     def get_url(self, obj, view_name, request, format):
         if format or request is None or obj.pk in (None, ""):
             return super().get_url(obj, view_name, request, format)
-        template = self._template(view_name, request)
-        if template is None:
-            return super().get_url(obj, view_name, request, format)
-        prefix, suffix = template
-        value = quote(str(getattr(obj, self.lookup_field)), safe=RFC3986_SUBDELIMS + "/~:@")
-        return f"{prefix}{value}{suffix}"
-
-    def _template(self, view_name, request) -> tuple[str, str] | None:
-        cached = getattr(self, "_cached_template", None)
-        if cached is not None and cached[0] is request:
-            return cached[1]
-        try:
-            url = self.reverse(
-                view_name, kwargs={self.lookup_url_kwarg: _PLACEHOLDER}, request=request
-            )
-        except relations.NoReverseMatch:
-            template = None
-        else:
-            before, found, after = url.partition(_PLACEHOLDER)
-            template = (before, after) if found and _PLACEHOLDER not in after else None
-        self._cached_template = (request, template)
-        return template
+        value = getattr(obj, self.lookup_field)
+        url = identity_url(request, view_name, self.lookup_url_kwarg, value)
+        return url if url is not None else super().get_url(obj, view_name, request, format)

@@ -5,6 +5,7 @@ constraint), so the API accepts exactly what the database would, and says which 
 """
 
 import copy
+import dataclasses
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -26,7 +27,7 @@ from summits.models import (
     StatusChange,
     Summit,
 )
-from summits.records import first_label
+from summits.records import AttendanceRecord, first_label
 
 
 @extend_schema_field(
@@ -93,6 +94,27 @@ class ModelValidatingSerializer(serializers.ModelSerializer):
         except DjangoValidationError as error:
             raise serializers.ValidationError(django_error_detail(error)) from error
         return attrs
+
+
+class RowSerializerMixin:
+    """For serializers whose `to_representation` builds each row's dict by hand.
+
+    Lists render hundreds of rows: DRF's per-field machinery, the fields it builds for every
+    serializer instance, and a `reverse()` per link cost more than the query. These serializers
+    build the same dict directly (tests/test_representation.py holds each to DRF's generic
+    rendering, keys and order); their declared fields still serve writes and the schema.
+    """
+
+    def link(self, instance) -> str:
+        """The `url` field's value, from a template resolved once per request."""
+        declared = self._declared_fields["url"]
+        request = self.context.get("request")
+        if request is not None and not self.context.get("format"):
+            value = getattr(instance, declared.lookup_field)
+            url = fields.identity_url(request, declared.view_name, declared.lookup_url_kwarg, value)
+            if url is not None:
+                return url
+        return self.fields["url"].to_representation(instance)
 
 
 class CountrySerializer(ModelValidatingSerializer):
@@ -174,7 +196,7 @@ class CitationSerializer(ModelValidatingSerializer):
         ]
 
 
-class EvidenceSerializer(serializers.ModelSerializer):
+class EvidenceSerializer(RowSerializerMixin, serializers.ModelSerializer):
     """A citation as shown on the record it cites."""
 
     source = fields.SlugRelatedField(slug_field="key", read_only=True)
@@ -184,8 +206,19 @@ class EvidenceSerializer(serializers.ModelSerializer):
         fields = ["id", "source", "field", "quote", "start", "end", "basis"]
         read_only_fields = fields
 
+    def to_representation(self, citation: Citation) -> dict:
+        return {
+            "id": citation.pk,
+            "source": citation.source.key,
+            "field": citation.field,
+            "quote": citation.quote,
+            "start": citation.start,
+            "end": citation.end,
+            "basis": citation.basis,
+        }
 
-class StatusChangeSerializer(serializers.ModelSerializer):
+
+class StatusChangeSerializer(RowSerializerMixin, serializers.ModelSerializer):
     as_of = PartialDateField(date_field="as_of", precision_field="as_of_precision", read_only=True)
     citations = EvidenceSerializer(many=True, read_only=True)
 
@@ -193,6 +226,18 @@ class StatusChangeSerializer(serializers.ModelSerializer):
         model = StatusChange
         fields = ["id", "status", "as_of", "as_of_precision", "as_of_display", "note", "citations"]
         read_only_fields = fields
+
+    def to_representation(self, change: StatusChange) -> dict:
+        evidence = EvidenceSerializer(context=self.context)
+        return {
+            "id": change.pk,
+            "status": change.status,
+            "as_of": iso_partial_date(change.as_of, change.as_of_precision),
+            "as_of_precision": change.as_of_precision,
+            "as_of_display": change.as_of_display,
+            "note": change.note,
+            "citations": [evidence.to_representation(c) for c in change.citations.all()],
+        }
 
 
 class NewEvidenceSerializer(serializers.Serializer):
@@ -212,7 +257,7 @@ class NewStatusChangeSerializer(serializers.Serializer):
     citation = NewEvidenceSerializer(required=False)
 
 
-class AttendeeSerializer(serializers.ModelSerializer):
+class AttendeeSerializer(RowSerializerMixin, serializers.ModelSerializer):
     """An attendance as listed on its summit: who came, for which country, in what role."""
 
     url = fields.HyperlinkedIdentityField(view_name="api:attendance-detail")
@@ -227,12 +272,10 @@ class AttendeeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def to_representation(self, attendance: Attendance) -> dict:
-        # What DRF's generic to_representation builds (tests/test_representation.py compares
-        # the two), without its per-field machinery: a summit lists dozens of attendees.
         leader = attendance.leader
         return {
             "id": attendance.pk,
-            "url": self.fields["url"].to_representation(attendance),
+            "url": self.link(attendance),
             "country": attendance.country.code,
             "country_name": attendance.country.name,
             "leader": leader.slug if leader is not None else None,
@@ -242,7 +285,7 @@ class AttendeeSerializer(serializers.ModelSerializer):
         }
 
 
-class AttendanceSerializer(ModelValidatingSerializer):
+class AttendanceSerializer(RowSerializerMixin, ModelValidatingSerializer):
     url = fields.HyperlinkedIdentityField(view_name="api:attendance-detail")
     summit = fields.SlugRelatedField(slug_field="slug", queryset=Summit.objects.all())
     summit_name = serializers.CharField(source="summit.name", read_only=True)
@@ -278,13 +321,10 @@ class AttendanceSerializer(ModelValidatingSerializer):
         read_only_fields = ["status"]
 
     def to_representation(self, attendance: Attendance) -> dict:
-        # What DRF's generic to_representation builds (tests/test_representation.py compares
-        # the two), without its per-field machinery, which costs more than the query on a page
-        # of a hundred rows.
         summit, country, leader = attendance.summit, attendance.country, attendance.leader
         return {
             "id": attendance.pk,
-            "url": self.fields["url"].to_representation(attendance),
+            "url": self.link(attendance),
             "summit": summit.slug,
             "summit_name": summit.name,
             "country": country.code,
@@ -322,12 +362,16 @@ class AttendanceDetailSerializer(AttendanceSerializer):
 
     def to_representation(self, attendance: Attendance) -> dict:
         data = super().to_representation(attendance)
-        for name in ("status_changes", "citations"):
-            data[name] = self.fields[name].to_representation(getattr(attendance, name).all())
+        timeline = StatusChangeSerializer(context=self.context)
+        evidence = EvidenceSerializer(context=self.context)
+        data["status_changes"] = [
+            timeline.to_representation(c) for c in attendance.status_changes.all()
+        ]
+        data["citations"] = [evidence.to_representation(c) for c in attendance.citations.all()]
         return data
 
 
-class SummitSerializer(ModelValidatingSerializer):
+class SummitSerializer(RowSerializerMixin, ModelValidatingSerializer):
     url = fields.HyperlinkedIdentityField(view_name="api:summit-detail", lookup_field="slug")
     organization = fields.SlugRelatedField(
         slug_field="slug", queryset=Organization.objects.all(), required=False, allow_null=True
@@ -359,13 +403,10 @@ class SummitSerializer(ModelValidatingSerializer):
         read_only_fields = ["date_precision", "dates", "anniversary"]
 
     def to_representation(self, summit: Summit) -> dict:
-        # What DRF's generic to_representation builds (tests/test_representation.py compares
-        # the two), without its per-field machinery, which costs more than the query on a page
-        # of a hundred rows.
         organization, host = summit.organization, summit.host_country
         return {
             "slug": summit.slug,
-            "url": self.fields["url"].to_representation(summit),
+            "url": self.link(summit),
             "name": summit.name,
             "organization": organization.slug if organization is not None else None,
             "kind": summit.kind,
@@ -390,8 +431,10 @@ class SummitDetailSerializer(SummitSerializer):
 
     def to_representation(self, summit: Summit) -> dict:
         data = super().to_representation(summit)
-        for name in ("attendances", "citations"):
-            data[name] = self.fields[name].to_representation(getattr(summit, name).all())
+        attendee = AttendeeSerializer(context=self.context)
+        evidence = EvidenceSerializer(context=self.context)
+        data["attendances"] = [attendee.to_representation(a) for a in summit.attendances.all()]
+        data["citations"] = [evidence.to_representation(c) for c in summit.citations.all()]
         return data
 
 
@@ -412,7 +455,11 @@ class RecordedSummitSerializer(serializers.Serializer):
 
 
 class AttendanceRecordSerializer(serializers.Serializer):
-    """A leader's or a country's record at one organization's ordinary summits."""
+    """A leader's or a country's record at one organization's ordinary summits.
+
+    Its fields mirror `summits.records.AttendanceRecord` field for field, so a record renders
+    as `dataclasses.asdict` gives it (tests/test_representation.py holds the two equal).
+    """
 
     organization = serializers.SlugField()
     organization_name = serializers.CharField()
@@ -428,3 +475,6 @@ class AttendanceRecordSerializer(serializers.Serializer):
     run_if_next_attended = serializers.IntegerField(
         allow_null=True, help_text="The run that attending the next pending summit would make."
     )
+
+    def to_representation(self, record: AttendanceRecord) -> dict:
+        return dataclasses.asdict(record)
