@@ -70,6 +70,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--duration", type=int, default=5, help="Seconds per load run.")
     parser.add_argument(
+        "--repeats",
+        type=int,
+        default=2,
+        help="Rounds per scenario, alternating which side goes first; figures are means.",
+    )
+    parser.add_argument(
         "--warmup", type=int, default=3, help="Seconds of unmeasured load per side first."
     )
     parser.add_argument("--connections", type=int, default=8)
@@ -428,6 +434,23 @@ def warm_up(scenario: Scenario, port: int, args) -> None:
             run_wrk(port, write_url_file(scenario, prefix), args.warmup, args.connections)
 
 
+def measure_both(scenario: Scenario, sides: dict[str, Side], port: int, args) -> None:
+    """`args.repeats` rounds, the API first in one round and the baseline first in the next;
+    each side's figures are the mean over its rounds."""
+    rounds: dict[str, list[Side]] = {"product": [], "baseline": []}
+    for round_number in range(args.repeats):
+        order = [("product", ""), ("baseline", "/baseline")]
+        for name, prefix in order if round_number % 2 == 0 else order[::-1]:
+            side = Side()
+            measure(scenario, side, port, prefix, args)
+            rounds[name].append(side)
+    for name, measured in rounds.items():
+        side = sides[name]
+        for figure in ("peak_rps", "wrk_p50_ms", "wrk_p99_ms", "rate", "p50_ms", "p99_ms"):
+            setattr(side, figure, sum(getattr(m, figure) for m in measured) / len(measured))
+        side.errors = sum(m.errors for m in measured)
+
+
 def measure(scenario: Scenario, side: Side, port: int, prefix: str, args) -> None:
     urls = write_url_file(scenario, prefix)
     peak = run_wrk(port, urls, args.duration, args.connections)
@@ -571,8 +594,7 @@ def main() -> None:
                 continue
             print(f"Loading {scenario.name} ({len(scenario.urls)} URLs)...", flush=True)
             warm_up(scenario, port, args)
-            measure(scenario, sides[scenario.name]["product"], port, "", args)
-            measure(scenario, sides[scenario.name]["baseline"], port, "/baseline", args)
+            measure_both(scenario, sides[scenario.name], port, args)
             if scenario.failed:
                 print(f"  FAILED: {scenario.failed}", flush=True)
     finally:
@@ -589,7 +611,8 @@ def main() -> None:
         f"(seed {args.seed}) | gunicorn {args.workers} {args.worker_class} workers x "
         f"{args.threads} thread | wrk -t1 "
         f"-c{args.connections} {args.duration}s peak; autocannon -c{args.connections} at half "
-        f"that rate {args.duration}s | load average {load_before:.1f} before, "
+        f"that rate {args.duration}s; mean of {args.repeats} rounds, alternating which side goes "
+        f"first | load average {load_before:.1f} before, "
         f"{os.getloadavg()[0]:.1f} after"
     )
     lines = print_table(scenarios, sides, args, header)
