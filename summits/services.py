@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -80,6 +80,17 @@ def attendance_refresh_status(*, attendances: QuerySet[Attendance]) -> int:
             batch = pks[offset : offset + _REFRESH_BATCH]
             rows = Attendance.objects.using(database).filter(pk__in=batch)
             updated += rows.update(status=Subquery(latest))
+    return updated
+
+
+def attendances_refresh_status_by_id(*, ids: Iterable[int], using: str = DEFAULT_DB_ALIAS) -> int:
+    """`attendance_refresh_status` for the attendances with these ids, in batches of ids that
+    SQLite's limit on query parameters allows."""
+    ids = sorted(ids)
+    updated = 0
+    for offset in range(0, len(ids), _LOOKUP_BATCH):
+        batch = Attendance.objects.using(using).filter(pk__in=ids[offset : offset + _LOOKUP_BATCH])
+        updated += attendance_refresh_status(attendances=batch)
     return updated
 
 
@@ -164,11 +175,7 @@ def attendances_import(
             default_user=user,
             default_change_reason="Bulk import",
         )
-        pks = sorted(attendance.pk for attendance in plan.attendances)
-        for offset in range(0, len(pks), _LOOKUP_BATCH):
-            attendance_refresh_status(
-                attendances=Attendance.objects.filter(pk__in=pks[offset : offset + _LOOKUP_BATCH])
-            )
+        attendances_refresh_status_by_id(ids=[attendance.pk for attendance in plan.attendances])
     return ImportReport(
         created=len(created),
         updated=len(plan.changed),

@@ -11,10 +11,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 
 from summits.models import Attendance, StatusChange
-from summits.services import attendance_refresh_status
-
-# Attendances per status refresh: below SQLite's oldest limit on query parameters (999).
-_REFRESH_BATCH = 900
+from summits.services import attendances_refresh_status_by_id
 
 
 class Command(loaddata.Command):
@@ -47,9 +44,4 @@ class Command(loaddata.Command):
                     + "; ".join(problems)
                     + ")."
                 )
-            pks = sorted(loaded)
-            for offset in range(0, len(pks), _REFRESH_BATCH):
-                batch = pks[offset : offset + _REFRESH_BATCH]
-                attendance_refresh_status(
-                    attendances=Attendance.objects.using(using).filter(pk__in=batch)
-                )
+            attendances_refresh_status_by_id(ids=loaded, using=using)
