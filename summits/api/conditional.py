@@ -97,10 +97,14 @@ def _parts(tag: str, *, weak: bool = True) -> tuple[str, str, str] | None:
     return (version, key, digest) if version and key and digest else None
 
 
+def _render(data) -> bytes:
+    """The bytes a GET answers with for `data`: the API's JSON renderer, as the views use it."""
+    return api_settings.DEFAULT_RENDERER_CLASSES[0]().render(data)
+
+
 def representation_etag(request: HttpRequest, data) -> str:
     """The ETag a GET of this request's URL answers with, for the representation `data`."""
-    body = api_settings.DEFAULT_RENDERER_CLASSES[0]().render(data)
-    return make_etag(data_version(), request, body)
+    return make_etag(data_version(), request, _render(data))
 
 
 def if_match_holds(header: str, data) -> bool:
@@ -108,7 +112,7 @@ def if_match_holds(header: str, data) -> bool:
     tags = parse_etags(header)
     if "*" in tags:
         return True
-    current = body_hash(api_settings.DEFAULT_RENDERER_CLASSES[0]().render(data))
+    current = body_hash(_render(data))
     return any(
         (parts := _parts(tag, weak=False)) is not None and parts[2] == current for tag in tags
     )
