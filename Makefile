@@ -21,9 +21,9 @@ run: setup
 	DEBUG=1 $(BIN)/python manage.py load_initial_data
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## Run the whole test suite (on PostgreSQL when DATABASE_URL points there)
+## Run the whole test suite (on PostgreSQL when DATABASE_URL points there), one worker per core
 test: setup
-	$(BIN)/pytest --create-db
+	$(BIN)/pytest --create-db --numprocesses auto --dist worksteal
 
 lint: setup
 	$(BIN)/ruff check .
