@@ -195,3 +195,38 @@ def test_a_summit_lists_its_attendees_with_leader_and_country_names(anonymous_cl
         ("South Korea", None, "attended"),
         ("New Zealand", None, "attended"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("", 200),
+        ("page_size=2&ordering=name", 200),
+        ("unrelated=1", 200),
+        ("organization=nato", 200),
+        ("organization=g7", 404),
+        ("year=2023", 200),
+        ("year=2024", 404),
+        ("year=twenty", 400),
+    ],
+)
+def test_a_detail_answers_only_within_the_filters_it_is_given(
+    anonymous_client, article, query, status
+):
+    url = reverse("api:summit-detail", args=["nato-2023-lithuania"])
+
+    response = anonymous_client.get(f"{url}?{query}")
+
+    assert response.status_code == status
+    if status == 200:
+        assert response.json()["slug"] == "nato-2023-lithuania"
+
+
+def test_parameters_that_name_no_filter_leave_the_list_whole(anonymous_client, article):
+    everything = slugs(anonymous_client, "")
+
+    assert slugs(anonymous_client, "page_size=100&ordering=start_date&yearly=2024") == everything
+    assert slugs(anonymous_client, "page_size=100&year=2024") == [
+        "japan-us-2024-04-10",
+        "nato-2024-washington",
+    ]

@@ -168,7 +168,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PARSER_CLASSES": ["summits.api.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "summits.api.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "summits.api.pagination.TieBreakingOrderingFilter",
     ],

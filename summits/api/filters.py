@@ -19,6 +19,25 @@ from summits.models import (
 )
 
 
+class FilterBackend(filters.DjangoFilterBackend):
+    """django-filter's backend, which leaves alone a request that names none of the filters.
+
+    Building and validating the FilterSet's form costs more than rendering a summit with its
+    attendees; with no filter parameter in the query string it would change nothing. A filter
+    reads the parameter of its own name, or that name with a suffix (a range's `_min`, say).
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None or not any(
+            parameter.startswith(name)
+            for parameter in request.query_params
+            for name in filterset_class.base_filters
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
 class YearFilter(filters.NumberFilter):
     """A calendar year, 1 to 9999; anything else answers 400."""
 
