@@ -6,6 +6,7 @@ constraint), so the API accepts exactly what the database would, and says which 
 
 import copy
 import dataclasses
+from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -107,14 +108,25 @@ class RowSerializerMixin:
 
     def link(self, instance) -> str:
         """The `url` field's value, from a template resolved once per request."""
+        value = getattr(instance, self._declared_fields["url"].lookup_field)
+        url = self._link_from_template(value)
+        return url if url is not None else self.fields["url"].to_representation(instance)
+
+    def row_link(self, value) -> str:
+        """`link()` for a `.values()` row, given its lookup value."""
+        url = self._link_from_template(value)
+        if url is not None:
+            return url
+        lookup_field = self._declared_fields["url"].lookup_field
+        row = SimpleNamespace(**{"pk": value, lookup_field: value})
+        return self.fields["url"].to_representation(row)
+
+    def _link_from_template(self, value) -> str | None:
         declared = self._declared_fields["url"]
         request = self.context.get("request")
-        if request is not None and not self.context.get("format"):
-            value = getattr(instance, declared.lookup_field)
-            url = fields.identity_url(request, declared.view_name, declared.lookup_url_kwarg, value)
-            if url is not None:
-                return url
-        return self.fields["url"].to_representation(instance)
+        if request is None or self.context.get("format"):
+            return None
+        return fields.identity_url(request, declared.view_name, declared.lookup_url_kwarg, value)
 
 
 class CountrySerializer(ModelValidatingSerializer):
@@ -258,7 +270,11 @@ class NewStatusChangeSerializer(serializers.Serializer):
 
 
 class AttendeeSerializer(RowSerializerMixin, serializers.ModelSerializer):
-    """An attendance as listed on its summit: who came, for which country, in what role."""
+    """An attendance as listed on its summit: who came, for which country, in what role.
+
+    It renders `.values(*AttendeeSerializer.columns)` rows: a summit's forty attendances with
+    their countries and leaders cost more as model instances than the rest of its page.
+    """
 
     url = fields.HyperlinkedIdentityField(view_name="api:attendance-detail")
     country = fields.SlugRelatedField(slug_field="code", read_only=True)
@@ -266,22 +282,31 @@ class AttendeeSerializer(RowSerializerMixin, serializers.ModelSerializer):
     leader = fields.SlugRelatedField(slug_field="slug", read_only=True)
     leader_name = serializers.CharField(source="leader.name", read_only=True, allow_null=True)
 
+    columns = (
+        "id",
+        "country__code",
+        "country__name",
+        "leader__slug",
+        "leader__name",
+        "role",
+        "status",
+    )
+
     class Meta:
         model = Attendance
         fields = ["id", "url", "country", "country_name", "leader", "leader_name", "role", "status"]
         read_only_fields = fields
 
-    def to_representation(self, attendance: Attendance) -> dict:
-        leader = attendance.leader
+    def to_representation(self, row: dict) -> dict:
         return {
-            "id": attendance.pk,
-            "url": self.link(attendance),
-            "country": attendance.country.code,
-            "country_name": attendance.country.name,
-            "leader": leader.slug if leader is not None else None,
-            "leader_name": leader.name if leader is not None else None,
-            "role": attendance.role,
-            "status": attendance.status,
+            "id": row["id"],
+            "url": self.row_link(row["id"]),
+            "country": row["country__code"],
+            "country_name": row["country__name"],
+            "leader": row["leader__slug"],
+            "leader_name": row["leader__name"],
+            "role": row["role"],
+            "status": row["status"],
         }
 
 
@@ -423,6 +448,12 @@ class SummitSerializer(RowSerializerMixin, ModelValidatingSerializer):
 
 
 class SummitDetailSerializer(SummitSerializer):
+    """A summit with its attendees (by country code) and its citations.
+
+    The attendees are read here, in one query, as `.values()` rows: this serializer renders one
+    summit at a time (its page, and the answer to a write), never a list.
+    """
+
     attendances = AttendeeSerializer(many=True, read_only=True)
     citations = EvidenceSerializer(many=True, read_only=True)
 
@@ -433,7 +464,10 @@ class SummitDetailSerializer(SummitSerializer):
         data = super().to_representation(summit)
         attendee = AttendeeSerializer(context=self.context)
         evidence = EvidenceSerializer(context=self.context)
-        data["attendances"] = [attendee.to_representation(a) for a in summit.attendances.all()]
+        attendees = summit.attendances.order_by("country__code", "id")
+        data["attendances"] = [
+            attendee.to_representation(row) for row in attendees.values(*attendee.columns)
+        ]
         data["citations"] = [evidence.to_representation(c) for c in summit.citations.all()]
         return data
 

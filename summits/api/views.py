@@ -180,15 +180,8 @@ class SummitViewSet(ModelViewSet):
     def get_queryset(self):
         queryset = super().get_queryset()
         if self.action != "list":
-            queryset = queryset.prefetch_related(
-                Prefetch(
-                    "attendances",
-                    queryset=Attendance.objects.select_related("country", "leader").order_by(
-                        "country__code", "id"
-                    ),
-                ),
-                with_citations(),
-            )
+            # The attendees are read by SummitDetailSerializer, as rows.
+            queryset = queryset.prefetch_related(with_citations())
         return queryset
 
     def get_serializer_class(self):
