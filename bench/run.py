@@ -7,7 +7,7 @@ SQLite: bench/.data/bench-<size>.sqlite3), generate the data if it is not there 
 URL lists (1,000 distinct URLs per scenario where the data has them), check in-process that the
 baseline answers every sampled URL with the API's exact bytes and count both sides' queries, then
 start gunicorn (2 workers, loopback) and, per scenario and side, measure the peak rate with wrk
-and the latency at half that rate with autocannon. Any status other than 200 or 304 fails the
+and the latency at half that rate, open loop, with bench/fixed_rate.js. Any status other than 200 or 304 fails the
 run. Prints one table; the raw figures go to bench/.data/results-<db>-<size>-<time>.json.
 """
 
@@ -81,7 +81,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     # gthread with one thread serves one request at a time per worker, as sync does, but keeps
-    # connections alive: autocannon's latencies are wrong against a server that closes them.
+    # connections alive, as the load tools do: against sync, every request pays a new connection.
     parser.add_argument("--worker-class", default="gthread", help="gunicorn's --worker-class.")
     parser.add_argument("--threads", type=int, default=1, help="gunicorn's --threads.")
     parser.add_argument("--verify", type=int, default=40, help="URLs checked per scenario.")
@@ -614,8 +614,8 @@ def main() -> None:
         f"{stamp:%Y-%m-%d %H:%M} UTC | {machine()} | {version} | {args.size:,} attendances "
         f"(seed {args.seed}) | gunicorn {args.workers} {args.worker_class} workers x "
         f"{args.threads} thread | wrk -t1 "
-        f"-c{args.connections} {args.duration}s peak; autocannon -c{args.connections} at half "
-        f"that rate {args.duration}s; mean of {args.repeats} rounds, alternating which side goes "
+        f"-c{args.connections} {args.duration}s peak; fixed_rate.js -c{args.connections} at "
+        f"half that rate {args.duration}s; mean of {args.repeats} rounds, alternating which side goes "
         f"first | load average {load_before:.1f} before, "
         f"{os.getloadavg()[0]:.1f} after"
     )
