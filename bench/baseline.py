@@ -9,7 +9,6 @@ anything else rather than imitate every error of the API.
 
 from base64 import b64decode, b64encode
 from collections.abc import Callable, Sequence
-from types import SimpleNamespace
 from urllib import parse
 
 import orjson
@@ -17,6 +16,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotFound
 
+from summits import records
 from summits.dates import display_date_range, display_partial_date, iso_partial_date
 from summits.models import (
     Attendance,
@@ -27,7 +27,7 @@ from summits.models import (
     StatusChange,
     Summit,
 )
-from summits.records import FIRST, FIRST_RECORDED, _record, attendances_with_firsts
+from summits.records import FIRST, FIRST_RECORDED, attendances_with_firsts
 
 PREFIX = "/baseline"
 MAX_PAGE_SIZE = 500
@@ -473,45 +473,7 @@ def leader_record(request: HttpRequest, slug: str) -> HttpResponse:
     rows = Attendance.objects.filter(leader_id=leader, summit__organization__isnull=False)
     if organization is not None:
         rows = rows.filter(summit__organization__slug=organization)
-    rows = rows.order_by("summit__organization__slug", "summit__start_date", "summit__slug").values(
-        "status",
-        "summit__slug",
-        "summit__name",
-        "summit__kind",
-        "summit__start_date",
-        "summit__end_date",
-        "summit__date_precision",
-        "summit__organization__slug",
-        "summit__organization__name",
-        "summit__organization__short_name",
-        "summit__organization__records_complete_from",
+    rows = rows.order_by(*records.ROW_ORDERING).values_list(
+        *records.ROW_COLUMNS, *records.ORGANIZATION_COLUMNS
     )
-    organizations: dict[str, SimpleNamespace] = {}
-    by_organization: dict[str, list[SimpleNamespace]] = {}
-    for row in rows:
-        key = row["summit__organization__slug"]
-        if key not in organizations:
-            organizations[key] = _Organization(
-                slug=key,
-                name=row["summit__organization__name"],
-                short_name=row["summit__organization__short_name"],
-                records_complete_from=row["summit__organization__records_complete_from"],
-            )
-        summit = SimpleNamespace(
-            slug=row["summit__slug"],
-            name=row["summit__name"],
-            kind=row["summit__kind"],
-            start_date=row["summit__start_date"],
-            end_date=row["summit__end_date"],
-            date_precision=row["summit__date_precision"],
-            organization=organizations[key],
-        )
-        by_organization.setdefault(key, []).append(
-            SimpleNamespace(status=row["status"], summit=summit)
-        )
-    return json_response([_record(attendances) for attendances in by_organization.values()])
-
-
-class _Organization(SimpleNamespace):
-    def __str__(self) -> str:
-        return self.short_name or self.name
+    return json_response(records.records_from_rows(rows))

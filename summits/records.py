@@ -5,8 +5,11 @@ date: "pending" means an attendance whose latest status is still open (proposed,
 considering, confirmed), whatever the calendar says.
 """
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import groupby
+from typing import NamedTuple
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -65,17 +68,18 @@ class AttendanceRecord:
 
 
 def first_label(
-    *, organization: Organization | None, summit: Summit, has_earlier: bool
+    *, organization: Organization | None, start_date: dt.date, has_earlier: bool
 ) -> str | None:
     """ "first" or "first recorded" for an attendance with no earlier attended one, else None.
 
-    A first is only "first" once the organization's `records_complete_from` covers the summit:
-    from that date on the data claims to hold every summit of the organization.
+    A first is only "first" once the organization's `records_complete_from` covers the summit
+    (which starts on `start_date`): from that date on the data claims to hold every summit of the
+    organization.
     """
     if organization is None or has_earlier:
         return None
     complete_from = organization.records_complete_from
-    if complete_from is not None and complete_from <= summit.start_date:
+    if complete_from is not None and complete_from <= start_date:
         return FIRST
     return FIRST_RECORDED
 
@@ -115,42 +119,82 @@ def country_attendance_records(
     return _records(Attendance.objects.filter(country=country), organization=organization)
 
 
+class RecordRow(NamedTuple):
+    """What a record reads of one attendance: its status and its summit, in `ROW_COLUMNS`."""
+
+    status: str
+    slug: str
+    name: str
+    kind: str
+    start_date: dt.date
+    end_date: dt.date | None
+    date_precision: str
+
+
+# A record's query: one row per attendance, the summit's columns, then its organization's.
+ROW_COLUMNS = (
+    "status",
+    "summit__slug",
+    "summit__name",
+    "summit__kind",
+    "summit__start_date",
+    "summit__end_date",
+    "summit__date_precision",
+)
+ORGANIZATION_COLUMNS = (
+    "summit__organization__slug",
+    "summit__organization__name",
+    "summit__organization__short_name",
+    "summit__organization__records_complete_from",
+)
+ROW_ORDERING = ("summit__organization__slug", "summit__start_date", "summit__slug")
+
+
 def _records(
     attendances: QuerySet[Attendance], *, organization: str | None
 ) -> list[AttendanceRecord]:
-    attendances = attendances.filter(summit__organization__isnull=False).select_related(
-        "summit__organization"
-    )
+    attendances = attendances.filter(summit__organization__isnull=False)
     if organization is not None:
         attendances = attendances.filter(summit__organization__slug=organization)
-    by_organization: dict[str, list[Attendance]] = {}
-    for attendance in attendances.order_by(
-        "summit__organization__slug", "summit__start_date", "summit__slug"
-    ):
-        by_organization.setdefault(attendance.summit.organization.slug, []).append(attendance)
-    return [_record(rows) for rows in by_organization.values()]
+    rows = attendances.order_by(*ROW_ORDERING).values_list(*ROW_COLUMNS, *ORGANIZATION_COLUMNS)
+    return records_from_rows(rows)
 
 
-def _record(attendances: list[Attendance]) -> AttendanceRecord:
+def records_from_rows(rows: Iterable[tuple]) -> list[AttendanceRecord]:
+    """The records of rows of `ROW_COLUMNS` then `ORGANIZATION_COLUMNS`, in `ROW_ORDERING`.
+
+    Plain rows rather than model instances: a leader's record reads hundreds of attendances, and
+    building an Attendance, a Summit and an Organization for each was most of its time.
+    """
+    split = len(ROW_COLUMNS)
+    return [
+        _record(
+            Organization(slug=slug, name=name, short_name=short_name, records_complete_from=since),
+            [RecordRow._make(row[:split]) for row in group],
+        )
+        for (slug, name, short_name, since), group in groupby(rows, key=lambda row: row[split:])
+    ]
+
+
+def _record(organization: Organization, attendances: list[RecordRow]) -> AttendanceRecord:
     """The record over the ordinary summits; a first counts the organization's every summit."""
-    organization = attendances[0].summit.organization
     first_attended = next((row for row in attendances if row.status == ATTENDED), None)
-    ordinary = [row for row in attendances if row.summit.kind == Summit.Kind.ORDINARY]
+    ordinary = [row for row in attendances if row.kind == Summit.Kind.ORDINARY]
     attended = [row for row in ordinary if row.status == ATTENDED]
     pending = [row for row in ordinary if row.status in PENDING]
-    attended_years = {row.summit.start_date.year for row in attended}
-    pending_years = {row.summit.start_date.year for row in pending}
+    attended_years = {row.start_date.year for row in attended}
+    pending_years = {row.start_date.year for row in pending}
     runs = consecutive_runs(attended_years=attended_years, pending_years=pending_years)
 
     current_run = next(
         (run for run in runs if run.last_year == max(attended_years, default=None)), None
     )
-    latest = attended[-1].summit.start_date if attended else None
-    upcoming = [row for row in pending if latest is None or row.summit.start_date > latest]
+    latest = attended[-1].start_date if attended else None
+    upcoming = [row for row in pending if latest is None or row.start_date > latest]
     next_pending = upcoming[0] if upcoming else None
     run_if_next_attended = None
     if next_pending is not None:
-        year = next_pending.summit.start_date.year
+        year = next_pending.start_date.year
         hypothetical = consecutive_runs(
             attended_years=attended_years | {year}, pending_years=pending_years
         )
@@ -166,7 +210,7 @@ def _record(attendances: list[Attendance]) -> AttendanceRecord:
                 row,
                 first=first_label(
                     organization=organization,
-                    summit=row.summit,
+                    start_date=row.start_date,
                     has_earlier=row is not first_attended,
                 ),
             )
@@ -207,14 +251,13 @@ def consecutive_runs(*, attended_years: Iterable[int], pending_years: Iterable[i
     return runs
 
 
-def _recorded(attendance: Attendance, *, first: str | None = None) -> RecordedSummit:
-    summit = attendance.summit
+def _recorded(row: RecordRow, *, first: str | None = None) -> RecordedSummit:
     return RecordedSummit(
-        slug=summit.slug,
-        name=summit.name,
-        year=summit.start_date.year,
-        start_date=iso_partial_date(summit.start_date, summit.date_precision),
-        dates=display_date_range(summit.start_date, summit.end_date, summit.date_precision),
-        status=attendance.status,
+        slug=row.slug,
+        name=row.name,
+        year=row.start_date.year,
+        start_date=iso_partial_date(row.start_date, row.date_precision),
+        dates=display_date_range(row.start_date, row.end_date, row.date_precision),
+        status=row.status,
         first=first,
     )

@@ -5,7 +5,6 @@ constraint), so the API accepts exactly what the database would, and says which 
 """
 
 import copy
-import dataclasses
 from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -28,7 +27,7 @@ from summits.models import (
     StatusChange,
     Summit,
 )
-from summits.records import AttendanceRecord, first_label
+from summits.records import AttendanceRecord, RecordedSummit, Run, first_label
 
 
 @extend_schema_field(
@@ -375,7 +374,9 @@ class AttendanceSerializer(RowSerializerMixin, ModelValidatingSerializer):
         if attendance.status != AttendanceStatus.ATTENDED:
             return None
         summit = attendance.summit
-        return first_label(organization=summit.organization, summit=summit, has_earlier=has_earlier)
+        return first_label(
+            organization=summit.organization, start_date=summit.start_date, has_earlier=has_earlier
+        )
 
 
 class AttendanceDetailSerializer(AttendanceSerializer):
@@ -511,4 +512,18 @@ class AttendanceRecordSerializer(serializers.Serializer):
     )
 
     def to_representation(self, record: AttendanceRecord) -> dict:
-        return dataclasses.asdict(record)
+        # What dataclasses.asdict gives, without its deep copy of every string and number: a
+        # leader's record holds hundreds of summits, and asdict was a fifth of its time.
+        return {
+            **vars(record),
+            "attended": [_fields(summit) for summit in record.attended],
+            "pending": [_fields(summit) for summit in record.pending],
+            "longest_run": _fields(record.longest_run),
+            "current_run": _fields(record.current_run),
+            "next_pending": _fields(record.next_pending),
+        }
+
+
+def _fields(flat: RecordedSummit | Run | None) -> dict | None:
+    """A dataclass of plain values as a dict of its fields."""
+    return None if flat is None else dict(vars(flat))
