@@ -99,3 +99,14 @@ def display_date_range(start: dt.date, end: dt.date | None, precision: str) -> s
             f"{MONTH_NAMES[end.month]} {end.day}, {start.year}"
         )
     return f"{display_partial_date(start, precision)} \u2013 {display_partial_date(end, precision)}"
+
+
+def anniversary_year(founded_on: dt.date | None, on: dt.date) -> int | None:
+    """Which anniversary of a founding on `founded_on` the year of `on` is (NATO's, in 2024: 75).
+
+    Counted in calendar years, which every precision of a date knows; None when the founding date
+    is unknown or not in an earlier year.
+    """
+    if founded_on is None or on.year <= founded_on.year:
+        return None
+    return on.year - founded_on.year

@@ -13,7 +13,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Cast, Coalesce, Length
 from simple_history.models import HistoricalRecords
 
-from summits.dates import DatePrecision, display_date_range, display_partial_date
+from summits.dates import DatePrecision, anniversary_year, display_date_range, display_partial_date
 
 ISO_ALPHA2 = r"^[A-Z]{2}$"
 SHA256_HEX = r"^[0-9a-f]{64}$"
@@ -334,15 +334,9 @@ class Summit(ConstraintFieldsModel):
 
     @property
     def anniversary(self) -> int | None:
-        """Which anniversary year of its organization the summit falls in (NATO in 2024: 75).
-
-        Counted in calendar years, which every precision of the summit's date knows; None when
-        the organization's founding date is unknown.
-        """
+        """Which anniversary year of its organization the summit falls in (NATO in 2024: 75)."""
         founded = self.organization.founded_on if self.organization_id else None
-        if founded is None or self.start_date.year <= founded.year:
-            return None
-        return self.start_date.year - founded.year
+        return anniversary_year(founded, self.start_date)
 
 
 class AttendanceQuerySet(models.QuerySet["Attendance"]):

@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from summits.api import fields
 from summits.api.errors import django_error_detail
-from summits.dates import iso_partial_date, parse_partial_date
+from summits.dates import anniversary_year, display_date_range, iso_partial_date, parse_partial_date
 from summits.models import (
     Attendance,
     AttendanceStatus,
@@ -408,6 +408,22 @@ class SummitSerializer(RowSerializerMixin, ModelValidatingSerializer):
     start_date = PartialDateField(date_field="start_date", precision_field="date_precision")
     attendee_count = serializers.IntegerField(read_only=True)
 
+    # A list renders `.values(*SummitSerializer.columns)` rows; one summit renders as an instance.
+    columns = (
+        "slug",
+        "name",
+        "organization__slug",
+        "organization__founded_on",
+        "kind",
+        "status",
+        "host_country__code",
+        "city",
+        "start_date",
+        "end_date",
+        "date_precision",
+        "attendee_count",
+    )
+
     class Meta:
         model = Summit
         fields = [
@@ -428,22 +444,44 @@ class SummitSerializer(RowSerializerMixin, ModelValidatingSerializer):
         ]
         read_only_fields = ["date_precision", "dates", "anniversary"]
 
-    def to_representation(self, summit: Summit) -> dict:
+    def to_representation(self, summit: Summit | dict) -> dict:
+        row = summit if isinstance(summit, dict) else self.row(summit)
+        start, end, precision = row["start_date"], row["end_date"], row["date_precision"]
+        return {
+            "slug": row["slug"],
+            "url": self.row_link(row["slug"]),
+            "name": row["name"],
+            "organization": row["organization__slug"],
+            "kind": row["kind"],
+            "status": row["status"],
+            "host_country": row["host_country__code"],
+            "city": row["city"],
+            "start_date": iso_partial_date(start, precision),
+            "end_date": end.isoformat() if end is not None else None,
+            "date_precision": precision,
+            "dates": display_date_range(start, end, precision),
+            "anniversary": anniversary_year(row["organization__founded_on"], start),
+            "attendee_count": row["attendee_count"],
+        }
+
+    @classmethod
+    def row(cls, summit: Summit) -> dict:
+        """The summit as the `.values(*columns)` row of it."""
         organization, host = summit.organization, summit.host_country
         return {
             "slug": summit.slug,
-            "url": self.link(summit),
             "name": summit.name,
-            "organization": organization.slug if organization is not None else None,
+            "organization__slug": organization.slug if organization is not None else None,
+            "organization__founded_on": (
+                organization.founded_on if organization is not None else None
+            ),
             "kind": summit.kind,
             "status": summit.status,
-            "host_country": host.code if host is not None else None,
+            "host_country__code": host.code if host is not None else None,
             "city": summit.city,
-            "start_date": iso_partial_date(summit.start_date, summit.date_precision),
-            "end_date": summit.end_date.isoformat() if summit.end_date is not None else None,
+            "start_date": summit.start_date,
+            "end_date": summit.end_date,
             "date_precision": summit.date_precision,
-            "dates": summit.dates,
-            "anniversary": summit.anniversary,
             "attendee_count": summit.attendee_count,
         }
 

@@ -186,10 +186,11 @@ class SummitViewSet(ModelViewSet):
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        if self.action != "list":
-            # The attendees are read by SummitDetailSerializer, as rows.
-            queryset = queryset.prefetch_related(with_citations())
-        return queryset
+        if self.action == "list":
+            # A page of a hundred summits as rows: no Summit, Organization or Country to build.
+            return queryset.values(*serializers.SummitSerializer.columns)
+        # The attendees are read by SummitDetailSerializer, as rows.
+        return queryset.prefetch_related(with_citations())
 
     def get_serializer_class(self):
         if self.action == "list":
