@@ -122,7 +122,7 @@ def country_attendance_records(
 class RecordRow(NamedTuple):
     """What a record reads of one attendance: its status and its summit, in `ROW_COLUMNS`."""
 
-    status: str
+    status: str | None
     slug: str
     name: str
     kind: str

@@ -68,6 +68,18 @@ def test_every_filter_is_documented(schema):
     } <= attendance_list
 
 
+@pytest.mark.parametrize("path", ["/api/leaders/{slug}/record/", "/api/countries/{code}/record/"])
+def test_the_attendance_record_is_documented_with_its_filter(schema, path):
+    operation = schema["paths"][path]["get"]
+    query = {
+        parameter["name"] for parameter in operation["parameters"] if parameter["in"] == "query"
+    }
+
+    assert operation["summary"] == "Attendance record"
+    assert query == {"organization"}
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"]["type"] == "array"
+
+
 def test_errors_are_documented_in_the_one_shape(schema):
     create = schema["paths"]["/api/summits/"]["post"]["responses"]
     delete = schema["paths"]["/api/summits/{slug}/"]["delete"]["responses"]

@@ -88,6 +88,13 @@ class ModelViewSet(viewsets.ModelViewSet):
 class AttendanceRecordMixin:
     """A `record` action: the subject's record at each organization's ordinary summits."""
 
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "record":
+            # The record reads the subject's attendances; of the subject itself, only its key.
+            return queryset.select_related(None).only("pk", self.lookup_field)
+        return queryset
+
     @extend_schema(
         summary="Attendance record",
         description="Summits attended and pending, runs of consecutive calendar years, and what "
@@ -99,13 +106,6 @@ class AttendanceRecordMixin:
         ],
         responses=serializers.AttendanceRecordSerializer(many=True),
     )
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if self.action == "record":
-            # The record reads the subject's attendances; of the subject itself, only its key.
-            return queryset.select_related(None).only("pk", self.lookup_field)
-        return queryset
-
     @action(detail=True, pagination_class=None, filter_backends=[])
     def record(self, request, **kwargs):
         subject = self.get_object()
