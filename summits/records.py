@@ -68,17 +68,17 @@ class AttendanceRecord:
 
 
 def first_label(
-    *, organization: Organization | None, start_date: dt.date, has_earlier: bool
+    *, complete_from: dt.date | None, start_date: dt.date, has_earlier: bool
 ) -> str | None:
-    """ "first" or "first recorded" for an attendance with no earlier attended one, else None.
+    """ "first" or "first recorded" for an attendance at an organization's summit (starting on
+    `start_date`) with no earlier attended one, else None.
 
-    A first is only "first" once the organization's `records_complete_from` covers the summit
-    (which starts on `start_date`): from that date on the data claims to hold every summit of the
-    organization.
+    A first is only "first" once the organization's records are complete (`complete_from`, its
+    `records_complete_from`, on or before the summit): from that date on the data claims to hold
+    every summit of the organization.
     """
-    if organization is None or has_earlier:
+    if has_earlier:
         return None
-    complete_from = organization.records_complete_from
     if complete_from is not None and complete_from <= start_date:
         return FIRST
     return FIRST_RECORDED
@@ -209,7 +209,7 @@ def _record(organization: Organization, attendances: list[RecordRow]) -> Attenda
             _recorded(
                 row,
                 first=first_label(
-                    organization=organization,
+                    complete_from=organization.records_complete_from,
                     start_date=row.start_date,
                     has_earlier=row is not first_attended,
                 ),

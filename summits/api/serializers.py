@@ -344,39 +344,93 @@ class AttendanceSerializer(RowSerializerMixin, ModelValidatingSerializer):
         ]
         read_only_fields = ["status"]
 
-    def to_representation(self, attendance: Attendance) -> dict:
+    # A list renders `.values(*AttendanceSerializer.columns)` rows (of a queryset annotated by
+    # `attendances_with_firsts`); one attendance renders as an instance.
+    columns = (
+        "id",
+        "summit__slug",
+        "summit__name",
+        "country__code",
+        "country__name",
+        "leader__slug",
+        "leader__name",
+        "role",
+        "status",
+        "note",
+        "summit__start_date",
+        "summit__organization_id",
+        "summit__organization__records_complete_from",
+        "country_attended_before",
+        "leader_attended_before",
+    )
+
+    def to_representation(self, attendance: Attendance | dict) -> dict:
+        row = attendance if isinstance(attendance, dict) else self.row(attendance)
+        return {
+            "id": row["id"],
+            "url": self.row_link(row["id"]),
+            "summit": row["summit__slug"],
+            "summit_name": row["summit__name"],
+            "country": row["country__code"],
+            "country_name": row["country__name"],
+            "leader": row["leader__slug"],
+            "leader_name": row["leader__name"],
+            "role": row["role"],
+            "status": row["status"],
+            "note": row["note"],
+            "first_for_country": _first(row, has_earlier=row["country_attended_before"]),
+            "first_for_leader": (
+                _first(row, has_earlier=row["leader_attended_before"])
+                if row["leader__slug"] is not None
+                else None
+            ),
+        }
+
+    @classmethod
+    def row(cls, attendance: Attendance) -> dict:
+        """The attendance as the `.values(*columns)` row of it."""
         summit, country, leader = attendance.summit, attendance.country, attendance.leader
         return {
             "id": attendance.pk,
-            "url": self.link(attendance),
-            "summit": summit.slug,
-            "summit_name": summit.name,
-            "country": country.code,
-            "country_name": country.name,
-            "leader": leader.slug if leader is not None else None,
-            "leader_name": leader.name if leader is not None else None,
+            "summit__slug": summit.slug,
+            "summit__name": summit.name,
+            "country__code": country.code,
+            "country__name": country.name,
+            "leader__slug": leader.slug if leader is not None else None,
+            "leader__name": leader.name if leader is not None else None,
             "role": attendance.role,
             "status": attendance.status,
             "note": attendance.note,
-            "first_for_country": self.get_first_for_country(attendance),
-            "first_for_leader": self.get_first_for_leader(attendance),
+            "summit__start_date": summit.start_date,
+            "summit__organization_id": summit.organization_id,
+            "summit__organization__records_complete_from": (
+                summit.organization.records_complete_from
+                if summit.organization_id is not None
+                else None
+            ),
+            "country_attended_before": attendance.country_attended_before,
+            "leader_attended_before": attendance.leader_attended_before,
         }
 
+    # The method fields' own getters, for DRF's generic rendering; `to_representation` inlines them.
     def get_first_for_country(self, attendance: Attendance) -> str | None:
-        return self._first(attendance, has_earlier=attendance.country_attended_before)
+        return _first(self.row(attendance), has_earlier=attendance.country_attended_before)
 
     def get_first_for_leader(self, attendance: Attendance) -> str | None:
         if attendance.leader_id is None:
             return None
-        return self._first(attendance, has_earlier=attendance.leader_attended_before)
+        return _first(self.row(attendance), has_earlier=attendance.leader_attended_before)
 
-    def _first(self, attendance: Attendance, *, has_earlier: bool) -> str | None:
-        if attendance.status != AttendanceStatus.ATTENDED:
-            return None
-        summit = attendance.summit
-        return first_label(
-            organization=summit.organization, start_date=summit.start_date, has_earlier=has_earlier
-        )
+
+def _first(row: dict, *, has_earlier: bool) -> str | None:
+    """An attendance row's first label: only an attended one at an organization's summit has one."""
+    if row["status"] != AttendanceStatus.ATTENDED or row["summit__organization_id"] is None:
+        return None
+    return first_label(
+        complete_from=row["summit__organization__records_complete_from"],
+        start_date=row["summit__start_date"],
+        has_earlier=has_earlier,
+    )
 
 
 class AttendanceDetailSerializer(AttendanceSerializer):

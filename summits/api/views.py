@@ -198,24 +198,6 @@ class SummitViewSet(ModelViewSet):
         return serializers.SummitDetailSerializer
 
 
-LIST_COLUMNS = [
-    "summit_id",
-    "country_id",
-    "leader_id",
-    "role",
-    "status",
-    "note",
-    "summit__slug",
-    "summit__name",
-    "summit__start_date",
-    "summit__organization__records_complete_from",
-    "country__code",
-    "country__name",
-    "leader__slug",
-    "leader__name",
-]
-
-
 class AttendanceViewSet(ModelViewSet):
     """One country's participation in one summit; its status is the latest step of its timeline."""
 
@@ -231,9 +213,9 @@ class AttendanceViewSet(ModelViewSet):
     def get_queryset(self):
         queryset = super().get_queryset()
         if self.action == "list":
-            # A page of a hundred rows builds five hundred model instances; only what the rows
-            # show is read and set.
-            queryset = queryset.only(*LIST_COLUMNS)
+            # A page of a hundred attendances as rows: no Attendance, Summit, Organization,
+            # Country or Leader to build.
+            queryset = queryset.values(*serializers.AttendanceSerializer.columns)
         else:
             queryset = queryset.prefetch_related(
                 Prefetch(
