@@ -105,14 +105,9 @@ class RowSerializerMixin:
     rendering, keys and order); their declared fields still serve writes and the schema.
     """
 
-    def link(self, instance) -> str:
-        """The `url` field's value, from a template resolved once per request."""
-        value = getattr(instance, self._declared_fields["url"].lookup_field)
-        url = self._link_from_template(value)
-        return url if url is not None else self.fields["url"].to_representation(instance)
-
     def row_link(self, value) -> str:
-        """`link()` for a `.values()` row, given its lookup value."""
+        """The `url` field's value for a row with this lookup value, from a template resolved
+        once per request."""
         url = self._link_from_template(value)
         if url is not None:
             return url
