@@ -16,7 +16,6 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotFound
 
-from summits import records
 from summits.dates import display_date_range, display_partial_date, iso_partial_date
 from summits.models import (
     Attendance,
@@ -27,7 +26,15 @@ from summits.models import (
     StatusChange,
     Summit,
 )
-from summits.records import FIRST, FIRST_RECORDED, attendances_with_firsts
+from summits.records import (
+    FIRST,
+    FIRST_RECORDED,
+    ORGANIZATION_COLUMNS,
+    ROW_COLUMNS,
+    ROW_ORDERING,
+    attendances_with_firsts,
+    records_from_rows,
+)
 
 PREFIX = "/baseline"
 MAX_PAGE_SIZE = 500
@@ -473,7 +480,5 @@ def leader_record(request: HttpRequest, slug: str) -> HttpResponse:
     rows = Attendance.objects.filter(leader_id=leader, summit__organization__isnull=False)
     if organization is not None:
         rows = rows.filter(summit__organization__slug=organization)
-    rows = rows.order_by(*records.ROW_ORDERING).values_list(
-        *records.ROW_COLUMNS, *records.ORGANIZATION_COLUMNS
-    )
-    return json_response(records.records_from_rows(rows))
+    rows = rows.order_by(*ROW_ORDERING).values_list(*ROW_COLUMNS, *ORGANIZATION_COLUMNS)
+    return json_response(records_from_rows(rows))
