@@ -7,9 +7,31 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.cache import cache
 from django.core.management import call_command
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 from rest_framework.test import APIClient
 
 from summits.models import Attendance, Country, Leader, Organization, Source, Summit
+
+
+class SerialWSGIServer(WSGIServer):
+    """The live server, answering one request at a time.
+
+    On SQLite the test database lives in memory and Django hands the live server the test's own
+    connection; a threaded server would run a page's parallel requests (a save and the favicon,
+    say) in one shared transaction, and the loser answers 503 "database table is locked".
+    """
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connections_override = connections_override
+
+
+@pytest.fixture(autouse=True, scope="session")
+def serial_live_server():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LiveServerThread, "server_class", SerialWSGIServer)
+        yield
 
 
 @pytest.fixture(autouse=True)
