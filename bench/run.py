@@ -86,10 +86,12 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
-    # gthread with one thread serves one request at a time per worker, as sync does, but keeps
-    # connections alive, as the load tools do: against sync, every request pays a new connection.
-    parser.add_argument("--worker-class", default="gthread", help="gunicorn's --worker-class.")
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn's --threads.")
+    # gunicorn's default, as the README serves the app: the workers share one listening socket and
+    # an idle worker takes the next connection. Keep-alive workers (gthread) pin each of the load
+    # tool's connections to one worker, which queues requests behind a busy worker while the
+    # other is idle (see bench/README.md).
+    parser.add_argument("--worker-class", default="sync", help="gunicorn's --worker-class.")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn's --threads (gthread).")
     parser.add_argument("--verify", type=int, default=40, help="URLs checked per scenario.")
     parser.add_argument("--scenarios", default="", help="Comma-separated names (default: all).")
     parser.add_argument(
@@ -389,16 +391,16 @@ def start_gunicorn(port: int, args: argparse.Namespace) -> subprocess.Popen:
         "tracker.wsgi:application",
         f"--workers={args.workers}",
         f"--worker-class={args.worker_class}",
-        f"--threads={args.threads}",
-        # One listening socket per worker, the kernel spreading connections over them: on a
-        # shared socket one gthread worker could accept all of the load tool's keep-alive
-        # connections and leave the other idle (identical 304 paths measured 560 and 1,260 req/s).
-        "--reuse-port",
         f"--bind=127.0.0.1:{port}",
         "--log-level=warning",
         "--timeout=60",
         "--graceful-timeout=5",
     ]
+    if args.worker_class != "sync":
+        # One listening socket per worker, the kernel spreading connections over them: on a
+        # shared socket one keep-alive worker could accept all of the load tool's connections and
+        # leave the other idle (identical 304 paths measured 560 and 1,260 req/s).
+        command += [f"--threads={args.threads}", "--reuse-port"]
     server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy())
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -635,8 +637,8 @@ def main() -> None:
     stamp = dt.datetime.now(dt.UTC)
     header = (
         f"{stamp:%Y-%m-%d %H:%M} UTC | {machine()} | {version} | {args.size:,} attendances "
-        f"(seed {args.seed}) | gunicorn {args.workers} {args.worker_class} workers x "
-        f"{args.threads} thread | wrk -t1 "
+        f"(seed {args.seed}) | gunicorn {args.workers} {args.worker_class} workers"
+        f"{'' if args.worker_class == 'sync' else f' x {args.threads} thread'} | wrk -t1 "
         f"-c{args.connections} {args.duration}s peak; fixed_rate.js -c{args.connections} at "
         f"half that rate {args.latency_duration}s; mean of {args.repeats} rounds, alternating which side goes "
         f"first | load average {load_before:.1f} before, "
