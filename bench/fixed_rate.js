@@ -2,7 +2,9 @@
 //
 // Open loop, as wrk2 does it: request i is due at start + i / RATE, whether or not earlier
 // answers have come back, and its latency runs from when it was due (so time spent waiting for
-// one of the CONNECTIONS keep-alive connections counts: no coordinated omission). It rotates over
+// one of at most CONNECTIONS connections counts: no coordinated omission). Connections are kept
+// alive where the server allows it; a sync gunicorn worker closes each one, and a request then
+// opens the next (its connection time counted in its latency, as a client's would). It rotates over
 // the paths of URL_FILE (one per line: a path, then optionally a tab and an If-None-Match value)
 // and prints one JSON line: latency percentiles in ms, status counts.
 //

@@ -102,6 +102,9 @@ def _attended_earlier(*, same: str) -> QuerySet[Attendance]:
         **{same: OuterRef(same)},
         status=ATTENDED,
         summit__organization=OuterRef("summit__organization"),
+        # Implied by `earlier`, and what lets the database read the organization's summits up
+        # to this one as one range of its (organization, start date) index.
+        summit__start_date__lte=OuterRef("summit__start_date"),
     )
 
 
