@@ -11,7 +11,7 @@ import re
 import time
 
 import pytest
-from django.conf import settings
+from django.db import connection
 
 from tests.outage import (
     Cluster,
@@ -25,7 +25,7 @@ from tests.outage import (
 
 _reason = (
     "the suite's DATABASE_URL is not PostgreSQL"
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql"
+    if connection.vendor != "postgresql"
     else why_no_cluster() or (None if gunicorn_path() else "gunicorn is not installed")
 )
 pytestmark = [

@@ -106,13 +106,29 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 # worker keeps answering 503 with the server back.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=600))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# No statement runs longer than this (seconds; 0 for no limit): a query that would is cancelled
+# and its request answers 503, instead of one client holding a database core for as long as it
+# likes. A command that must run longer lifts it for its own transaction (SET LOCAL).
+DATABASE_STATEMENT_TIMEOUT = env.float("DATABASE_STATEMENT_TIMEOUT", default=3.0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL's backend, with a deadline on each request's database calls: a server that
+    # hangs (stopped, not refusing) answers 503 within seconds, below gunicorn's worker timeout.
+    DATABASES["default"]["ENGINE"] = "tracker.database"
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     # An unreachable server is reported within seconds, not after the operating system gives up.
     _options.setdefault("connect_timeout", 2)
+    # A peer that vanished from the network is noticed in seconds, not after TCP's minutes.
+    _options.setdefault("keepalives", 1)
+    _options.setdefault("keepalives_idle", 5)
+    _options.setdefault("keepalives_interval", 1)
+    _options.setdefault("keepalives_count", 3)
+    _options.setdefault("tcp_user_timeout", 5000)
     # JIT compiling spends 30-60 ms on a plan as costly as a page with its "first" labels: worth
     # it for a report over millions of rows, never for a request that reads a hundred.
-    _options.setdefault("options", "-c jit=off")
+    _options.setdefault(
+        "options",
+        f"-c jit=off -c statement_timeout={round(DATABASE_STATEMENT_TIMEOUT * 1000)}",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -174,13 +190,18 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "summits.api.pagination.CursorPagination",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "summits.api.throttling.AnonRateThrottle",
+        "summits.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="600/minute"),
         "user": env.str("THROTTLE_USER", default="3000/minute"),
+        "login": env.str("THROTTLE_LOGIN", default="5/minute"),
     },
+    # Throttles count by REMOTE_ADDR; behind N reverse proxies, the address the Nth from the
+    # end of X-Forwarded-For names. With none (the default) the header is ignored, so a client
+    # cannot buy itself a fresh budget by sending a new one.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "summits.api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

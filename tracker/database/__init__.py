@@ -1,0 +1,1 @@
+"""The PostgreSQL backend the tracker runs on: Django's, with a deadline on a request's calls."""
