@@ -28,6 +28,7 @@ The same summits in the same order give the same bytes: nothing here reads the c
 """
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable
 
 from django.db.models import OuterRef, Subquery
@@ -51,6 +52,9 @@ EVENT_STATUS = {
 }
 
 UNKNOWN_PARTS = {DatePrecision.MONTH: "days", DatePrecision.YEAR: "month and days"}
+# What RFC 5545 TEXT may not hold (CONTROL: all but tab; line breaks are escaped as \n), even
+# in rows stored before names were validated.
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def summit_last_edited() -> Subquery:
@@ -99,19 +103,23 @@ def _event(summit: Summit, detail_url: Callable[[Summit], str] | None) -> Event:
     else:
         # December 31, 9999 has no day after it; a duration says the same thing.
         event.add("duration", last - summit.start_date + dt.timedelta(days=1))
-    event.add("summary", _summary(summit))
-    event.add("description", _description(summit))
+    event.add("summary", _text(_summary(summit)))
+    event.add("description", _text(_description(summit)))
     location = ", ".join(
         part for part in [summit.city, summit.host_country and summit.host_country.name] if part
     )
     if location:
-        event.add("location", location)
+        event.add("location", _text(location))
     event.add("status", EVENT_STATUS.get(summit.status, "TENTATIVE"))
     event.add("transp", "TRANSPARENT")
     if detail_url is not None:
         event.add("url", detail_url(summit))
     event.add("x-summit-date-precision", summit.date_precision)
     return event
+
+
+def _text(value: str) -> str:
+    return _NOT_TEXT.sub("", value)
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:

@@ -35,12 +35,13 @@ MONTH_NAMES = (
     "December",
 )
 
-_PARTIAL_DATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?$")
+# ASCII digits only, the whole text: `\d` would take full-width digits, `$` a trailing newline.
+_PARTIAL_DATE = re.compile(r"(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{2})(?:-(?P<day>[0-9]{2}))?)?")
 
 
 def parse_partial_date(text: str) -> tuple[dt.date, DatePrecision]:
     """Parse "2024", "2024-07" or "2024-07-09" into the stored date and its precision."""
-    match = _PARTIAL_DATE.match(text)
+    match = _PARTIAL_DATE.fullmatch(text)
     if not match:
         raise ValueError("Use YYYY, YYYY-MM or YYYY-MM-DD.")
     year, month, day = match["year"], match["month"], match["day"]

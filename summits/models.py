@@ -13,6 +13,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Cast, Coalesce, Length
 from simple_history.models import HistoricalRecords
 
+from summits import validators
 from summits.dates import DatePrecision, anniversary_year, display_date_range, display_partial_date
 
 ISO_ALPHA2 = r"^[A-Z]{2}$"
@@ -75,7 +76,7 @@ class Country(ConstraintFieldsModel):
     """A sovereign state, identified by its ISO 3166-1 alpha-2 code."""
 
     code = models.CharField(max_length=2, unique=True, help_text="ISO 3166-1 alpha-2, e.g. JP.")
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=[validators.single_line])
 
     history = HistoricalRecords()
     objects = CountryManager()
@@ -110,9 +111,11 @@ class Leader(ConstraintFieldsModel):
     """A head of state or government, in the office the records speak of."""
 
     slug = models.SlugField(max_length=100, unique=True)
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validators.single_line])
     country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="leaders")
-    office = models.CharField(max_length=100, help_text='e.g. "Prime Minister".')
+    office = models.CharField(
+        max_length=100, help_text='e.g. "Prime Minister".', validators=[validators.single_line]
+    )
     term_start = models.DateField(null=True, blank=True)
     term_end = models.DateField(null=True, blank=True)
 
@@ -166,8 +169,8 @@ class Organization(ConstraintFieldsModel):
     """A body that holds summits, such as NATO."""
 
     slug = models.SlugField(max_length=50, unique=True)
-    name = models.CharField(max_length=200)
-    short_name = models.CharField(max_length=50, blank=True)
+    name = models.CharField(max_length=200, validators=[validators.single_line])
+    short_name = models.CharField(max_length=50, blank=True, validators=[validators.single_line])
     founded_on = models.DateField(null=True, blank=True)
     records_complete_from = models.DateField(
         null=True,
@@ -234,7 +237,7 @@ class Summit(ConstraintFieldsModel):
     Status = SummitStatus
 
     slug = models.SlugField(max_length=100, unique=True)
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validators.single_line])
     organization = models.ForeignKey(
         Organization,
         on_delete=models.PROTECT,
@@ -250,7 +253,12 @@ class Summit(ConstraintFieldsModel):
     host_country = models.ForeignKey(
         Country, on_delete=models.PROTECT, null=True, blank=True, related_name="hosted_summits"
     )
-    city = models.CharField(max_length=100, blank=True, help_text="Blank when unknown.")
+    city = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Blank when unknown.",
+        validators=[validators.single_line],
+    )
     start_date = models.DateField(help_text="At month or year precision, the period's first day.")
     end_date = models.DateField(null=True, blank=True, help_text="Only at day precision.")
     date_precision = models.CharField(
@@ -392,7 +400,7 @@ class Attendance(ConstraintFieldsModel):
         editable=False,
         help_text="A copy of the latest status change; empty until the first one.",
     )
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, validators=[validators.multiline])
 
     history = HistoricalRecords()
     objects = AttendanceManager()
@@ -494,7 +502,7 @@ class StatusChange(ConstraintFieldsModel):
     as_of_precision = models.CharField(
         max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
     )
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, validators=[validators.multiline])
 
     history = HistoricalRecords()
     objects = StatusChangeManager()
@@ -558,14 +566,24 @@ class Source(ConstraintFieldsModel):
     """Where evidence comes from: a seed file kept byte for byte, or a page at a URL."""
 
     key = models.SlugField(max_length=100, unique=True)
-    title = models.CharField(max_length=300)
-    author = models.CharField(max_length=200, blank=True)
-    publisher = models.CharField(max_length=200, blank=True)
-    language = models.CharField(max_length=10, default="en", help_text="BCP 47, e.g. en.")
+    title = models.CharField(max_length=300, validators=[validators.single_line])
+    author = models.CharField(max_length=200, blank=True, validators=[validators.single_line])
+    publisher = models.CharField(max_length=200, blank=True, validators=[validators.single_line])
+    language = models.CharField(
+        max_length=10,
+        default="en",
+        help_text="BCP 47, e.g. en.",
+        validators=[validators.single_line],
+    )
     url = models.URLField(blank=True)
-    seed_file = models.CharField(max_length=200, blank=True, help_text="A file name in seeds/.")
+    seed_file = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="A file name in seeds/.",
+        validators=[validators.single_line],
+    )
     sha256 = models.CharField(max_length=64, blank=True, help_text="Of the seed file's bytes.")
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, validators=[validators.multiline])
 
     history = HistoricalRecords()
     objects = SourceManager()
@@ -647,8 +665,14 @@ class Citation(ConstraintFieldsModel):
     status_change = models.ForeignKey(
         StatusChange, on_delete=models.CASCADE, null=True, blank=True, related_name="citations"
     )
-    field = models.CharField(max_length=50, help_text="The cited field of the target record.")
-    quote = models.TextField(blank=True, help_text="Verbatim from the source.")
+    field = models.CharField(
+        max_length=50,
+        help_text="The cited field of the target record.",
+        validators=[validators.single_line],
+    )
+    quote = models.TextField(
+        blank=True, help_text="Verbatim from the source.", validators=[validators.multiline]
+    )
     start = models.PositiveIntegerField(
         null=True, blank=True, help_text="0-based code point offset in the seed file."
     )

@@ -2,7 +2,9 @@
 
 import datetime as dt
 import string
+from base64 import b64encode
 from itertools import product
+from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
@@ -202,3 +204,31 @@ def test_a_tampered_cursor_answers_404(anonymous_client, many_rows):
 
     assert response.status_code == 404
     assert response.json()["type"] == "client_error"
+
+
+@pytest.mark.parametrize("position", ["abc", "1.5", "1e5", "\x00", "99999999999999999999999"])
+def test_a_cursor_whose_position_is_not_a_value_of_its_field_answers_404(
+    anonymous_client, many_rows, position
+):
+    cursor = b64encode(urlencode({"p": position}).encode()).decode()
+
+    response = anonymous_client.get(reverse("api:attendance-list"), {"cursor": cursor})
+
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["detail"] == "Invalid cursor"
+
+
+def test_a_tampered_date_cursor_answers_404(anonymous_client, many_rows):
+    cursor = b64encode(urlencode({"p": "2024-13-45"}).encode()).decode()
+
+    response = anonymous_client.get(reverse("api:summit-list"), {"cursor": cursor})
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("digits", ["\u00b2", "\u0663", "\uff11\uff10"])
+def test_a_page_size_in_other_digits_answers_400(anonymous_client, many_rows, digits):
+    response = anonymous_client.get(reverse("api:summit-list"), {"page_size": digits})
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "page_size"

@@ -306,3 +306,23 @@ def test_more_than_1000_matching_summits_answers_400_asking_to_narrow_the_filter
     assert (error["code"], error["attr"]) == ("too_many_events", None)
     assert "narrow the filters" in error["detail"]
     assert len(events(get_feed(anonymous_client, "year=2000"))) == 366
+
+
+def test_control_characters_stored_before_they_were_refused_never_reach_the_feed(
+    anonymous_client, db
+):
+    # Written as raw rows, as an older database may hold them: validation now refuses them.
+    summit = Summit.objects.create(
+        slug="g7-2024",
+        name="G7\x0b Summit\x1b 2024\x7f",
+        city="Apulia\x85",
+        start_date=dt.date(2024, 6, 13),
+    )
+
+    response = get_feed(anonymous_client)
+
+    assert not [byte for byte in response.content if byte < 0x20 and byte not in b"\r\n"]
+    assert b"\x7f" not in response.content
+    event = events(response)[summit.slug]
+    assert str(event["SUMMARY"]) == "G7 Summit 2024"
+    assert str(event["LOCATION"]) == "Apulia"

@@ -1,9 +1,16 @@
 """Cursor pagination whose ordering always ends in a unique key, with a validated page size."""
 
+import re
+
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models.constants import LOOKUP_SEP
 from rest_framework import filters, pagination
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 
 MAX_PAGE_SIZE = 500
+# ASCII digits only: str.isdigit() also takes "²" and "٣", which int() then refuses.
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 class TieBreakingOrderingFilter(filters.OrderingFilter):
@@ -45,9 +52,40 @@ class CursorPagination(pagination.CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        if not _WHOLE_NUMBER.fullmatch(raw) or not 1 <= int(raw) <= self.max_page_size:
             raise ValidationError(
                 {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]},
                 code="invalid_page_size",
             )
         return int(raw)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):
+        """DRF's cursor, whose position must also be a value of the field it is compared with:
+        a tampered cursor ("p=abc" against an id, a NUL byte) is an invalid cursor, not a query
+        the database refuses."""
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            field = self._ordering_field()
+            try:
+                if "\x00" in cursor.position:
+                    raise DjangoValidationError("NUL")
+                if field is not None:
+                    field.run_validators(field.to_python(cursor.position))
+            except DjangoValidationError:
+                raise NotFound(self.invalid_cursor_message) from None
+        return cursor
+
+    def _ordering_field(self):
+        """The model field the cursor's position stands for (the first ordering key)."""
+        model, field = self.model, None
+        for name in self.ordering[0].lstrip("-").split(LOOKUP_SEP):
+            try:
+                field = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                return None
+            model = field.related_model or model
+        return field
