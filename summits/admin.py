@@ -25,7 +25,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.text import Truncator
+from django.utils.text import Truncator, smart_split, unescape_string_literal
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
@@ -45,6 +45,7 @@ from summits.models import (
     Summit,
 )
 from summits.resources import AttendanceResource, SummitResource
+from summits.search import search_terms_problem
 from summits.services import attendance_record_status, attendance_refresh_status
 
 QUOTE_EXCERPT_CHARS = 80
@@ -114,7 +115,19 @@ class AutocompleteLabelsMixin:
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
-    """simple-history's admin, whose history pages answer a malformed id with a 404, not a 500."""
+    """simple-history's admin, whose history pages answer a malformed id with a 404, not a 500,
+    and whose searches (lists and autocomplete) keep to the API's bounds (summits.search)."""
+
+    def get_search_results(self, request, queryset, search_term):
+        terms = [
+            unescape_string_literal(bit) if bit[:1] in "\"'" else bit
+            for bit in smart_split(search_term)
+        ]
+        problem = search_terms_problem(terms)
+        if problem is not None:
+            messages.error(request, f"{problem} Nothing was searched.")
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
 
     def history_view(self, request, object_id, extra_context=None):
         if not self._is_key(self.opts, object_id):

@@ -1269,3 +1269,26 @@ def test_a_malformed_id_on_the_record_status_page_is_not_a_server_error(staff_cl
     url = reverse("admin:summits_attendance_record_status", args=["abc"])
 
     assert staff_client.get(url).status_code == 302
+
+
+@pytest.mark.parametrize("view", ["changelist", "autocomplete"])
+def test_an_admin_search_past_the_apis_bounds_searches_nothing_and_says_why(staff_client, view):
+    make_summit(name="NATO Summit 2024", slug="nato-2024", host_country=make_country("US"))
+    terms = " ".join(["e"] * 1000)
+
+    if view == "changelist":
+        response = staff_client.get(admin_url(Summit, "changelist"), {"q": terms})
+        assert list(response.context["cl"].result_list) == []
+        assert "A search takes at most 8 terms; this one has 1000." in response.content.decode()
+    else:
+        response = staff_client.get(
+            reverse("admin:autocomplete"),
+            {
+                "term": terms,
+                "app_label": "summits",
+                "model_name": "attendance",
+                "field_name": "summit",
+            },
+        )
+        assert response.status_code == 200
+        assert response.json()["results"] == []

@@ -230,3 +230,47 @@ def test_parameters_that_name_no_filter_leave_the_list_whole(anonymous_client, a
         "japan-us-2024-04-10",
         "nato-2024-washington",
     ]
+
+
+@pytest.mark.parametrize(
+    ("search", "detail"),
+    [
+        (" ".join(["e"] * 1000), "A search takes at most 8 terms; this one has 1000."),
+        (" ".join(f"t{n}" for n in range(9)), "A search takes at most 8 terms; this one has 9."),
+        ("x" * 65, "A search term is at most 64 characters long."),
+    ],
+)
+@pytest.mark.parametrize("basename", ["attendance", "citation", "summit", "leader"])
+def test_a_search_past_its_bounds_answers_400_naming_them(
+    anonymous_client, article, basename, search, detail
+):
+    response = anonymous_client.get(reverse(f"api:{basename}-list"), {"search": search})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"code": "invalid_search", "detail": detail, "attr": "search"}
+    ]
+
+
+def test_the_longest_search_allowed_still_answers(anonymous_client, article):
+    terms = ["kishida", "nato", "japan", "2023", "lithuania", "fumio", "summit", "a" * 64]
+
+    response = anonymous_client.get(reverse("api:attendance-list"), {"search": " ".join(terms[:7])})
+    longest = anonymous_client.get(reverse("api:attendance-list"), {"search": " ".join(terms)})
+
+    assert [row["summit"] for row in response.json()["results"]] == ["nato-2023-lithuania"]
+    assert longest.status_code == 200
+    assert longest.json()["results"] == []
+
+
+def test_a_search_finds_rows_through_each_related_name(anonymous_client, article):
+    # Kishida's leader name, Japan's country name and a summit's name each find attendances.
+    for term, expected in [
+        ("kishida", 4),
+        ("japan", 5),  # Japan's four, and the United States at the Japan-U.S. summit
+        ("lithuania", 4),
+        ('"Fumio Kishida" spain', 1),
+    ]:
+        response = anonymous_client.get(reverse("api:attendance-list"), {"search": term})
+
+        assert len(response.json()["results"]) == expected, term

@@ -185,7 +185,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["summits.api.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "summits.api.filters.FilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "summits.api.filters.SearchFilter",
         "summits.api.pagination.TieBreakingOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "summits.api.pagination.CursorPagination",

@@ -5,6 +5,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from django_filters.constants import EMPTY_VALUES
+from rest_framework import filters as drf_filters
+from rest_framework.exceptions import ValidationError
 
 from summits.models import (
     Attendance,
@@ -17,6 +19,33 @@ from summits.models import (
     SummitKind,
     SummitStatus,
 )
+from summits.search import search_condition, search_terms_problem
+
+
+class SearchFilter(drf_filters.SearchFilter):
+    """DRF's `?search=`, bounded (summits.search: a longer search is a 400 that says the limit),
+    matching a related row's name in that row's own table."""
+
+    def get_search_terms(self, request):
+        terms = super().get_search_terms(request)
+        problem = search_terms_problem(terms)
+        if problem is not None:
+            raise ValidationError({self.search_param: [problem]}, code="invalid_search")
+        return list(dict.fromkeys(terms))
+
+    def filter_queryset(self, request, queryset, view):
+        search_fields = self.get_search_fields(view, request)
+        terms = self.get_search_terms(request)
+        if not search_fields or not terms:
+            return queryset
+        for term in terms:
+            queryset = queryset.filter(
+                search_condition(queryset.model, search_fields, term, self._lookup)
+            )
+        return queryset
+
+    def _lookup(self, model, search_field: str) -> str:
+        return self.construct_search(search_field, model._base_manager.all())
 
 
 class FilterBackend(filters.DjangoFilterBackend):
