@@ -63,3 +63,59 @@ def test_query_parameters_of_the_wrong_type_or_out_of_range_answer_400(
 )
 def test_an_id_out_of_range_is_not_found(anonymous_client, world, path):
     assert anonymous_client.get(path).status_code == 404
+
+
+def test_a_forwarded_for_header_buys_no_fresh_budget(anonymous_client, world, low_rates):
+    url = reverse("api:summit-list")
+    codes = [
+        anonymous_client.get(url, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code
+        for n in range(4)
+    ]
+
+    assert codes == [200, 200, 200, 429]
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget(
+    anonymous_client, world, low_rates, settings
+):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    url = reverse("api:summit-list")
+    codes = [
+        anonymous_client.get(url, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code
+        for n in range(4)
+    ]
+
+    assert codes == [200, 200, 200, 200]
+
+
+def guess(client, username: str, password: str):
+    return client.post(reverse("api:token"), {"username": username, "password": password})
+
+
+def test_password_guesses_are_throttled_per_address_and_username(anonymous_client, editor):
+    editor.set_password("a-long-enough-password")
+    editor.save()
+
+    wrong = [guess(anonymous_client, "editor", f"guess-{n}").status_code for n in range(5)]
+    right = guess(anonymous_client, "Editor", "a-long-enough-password")
+    other_user = guess(anonymous_client, "someone-else", "guess")
+
+    assert wrong == [400] * 5
+    assert right.status_code == 429
+    assert 0 < int(right["Retry-After"]) <= 60
+    assert right.json()["errors"][0]["code"] == "throttled"
+    assert other_user.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/x-www-form-urlencoded", b"username=editor&password=x"),
+        ("multipart/form-data; boundary=b", b"--b\r\n" + b"x" * (20 * 1024 * 1024)),
+    ],
+)
+def test_the_token_endpoint_takes_json_only(anonymous_client, editor, content_type, body):
+    response = anonymous_client.generic("POST", reverse("api:token"), body, content_type)
+
+    assert response.status_code == 415
+    assert response.json()["errors"][0]["code"] == "unsupported_media_type"

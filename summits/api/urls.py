@@ -1,10 +1,10 @@
 """The API's router."""
 
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from summits.api import feeds, views
+from summits.api.auth import obtain_auth_token
 
 app_name = "api"
 
