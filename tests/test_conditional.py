@@ -118,10 +118,23 @@ def test_a_delete_with_a_stale_if_match_answers_412(editor_client, world):
     assert editor_client.delete(url, HTTP_IF_MATCH=etag(editor_client, url)).status_code == 204
 
 
-def test_recording_a_status_with_a_stale_if_match_answers_412(editor_client, world):
-    url = reverse("api:attendance-detail", args=[world.attendance.pk])
+def test_recording_a_status_with_the_timelines_current_etag_succeeds(editor_client, world):
     statuses = reverse("api:attendance-statuses", args=[world.attendance.pk])
-    stale = etag(editor_client, url)
+    editor_client.post(statuses, {"status": "invited", "as_of": "2024-04"})
+
+    response = editor_client.post(
+        statuses,
+        {"status": "declined", "as_of": "2024-05"},
+        HTTP_IF_MATCH=etag(editor_client, statuses),
+    )
+
+    assert response.status_code == 201
+    assert StatusChange.objects.count() == 2
+
+
+def test_recording_a_status_with_a_stale_if_match_answers_412(editor_client, world):
+    statuses = reverse("api:attendance-statuses", args=[world.attendance.pk])
+    stale = etag(editor_client, statuses)
     editor_client.post(statuses, {"status": "invited", "as_of": "2024-04"})
 
     response = editor_client.post(

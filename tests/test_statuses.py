@@ -156,7 +156,8 @@ def test_adding_to_a_timeline_needs_the_permission_to_add_status_changes(user, u
     user.user_permissions.add(Permission.objects.get(codename="add_statuschange"))
     user = type(user).objects.get(pk=user.pk)  # a fresh object, without the cached permissions
     user_client.force_authenticate(user)
-    assert user_client.post(statuses_url(world.attendance), body).status_code == 201
+    later = {**body, "as_of": "2024-05"}
+    assert user_client.post(statuses_url(world.attendance), later).status_code == 201
 
 
 def test_an_edit_through_the_api_is_kept_in_the_history_with_its_author(
@@ -184,3 +185,28 @@ def test_saving_an_attendance_loaded_before_a_status_change_keeps_the_new_status
         "invited",
         "Edited by someone who had the page open.",
     )
+
+
+def test_recording_a_status_with_a_citation_needs_the_right_to_add_citations(
+    user, user_client, world
+):
+    user.user_permissions.add(Permission.objects.get(codename="add_statuschange"))
+    body = {
+        "status": "invited",
+        "as_of": "2024-04",
+        "citation": {"source": "nato-website", "basis": "external"},
+    }
+    before = table_counts()
+
+    response = user_client.post(statuses_url(world.attendance), body)
+
+    assert response.status_code == 403
+    assert table_counts() == before
+    without_citation = {key: value for key, value in body.items() if key != "citation"}
+    assert user_client.post(statuses_url(world.attendance), without_citation).status_code == 201
+
+    user.user_permissions.add(Permission.objects.get(codename="add_citation"))
+    user = type(user).objects.get(pk=user.pk)  # permissions are cached per instance
+    user_client.force_authenticate(user)
+    later = {**body, "as_of": "2024-05"}
+    assert user_client.post(statuses_url(world.attendance), later).status_code == 201

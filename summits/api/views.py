@@ -35,13 +35,17 @@ def with_citations() -> Prefetch:
 
 
 class CanRecordStatus(BasePermission):
-    """Anyone may read a timeline; adding to it needs the permission to add status changes."""
+    """Anyone may read a timeline; adding to it needs the permission to add status changes, and
+    adding one with its evidence also the permission to add citations, as in the admin."""
 
     def has_permission(self, request, view) -> bool:
         if request.method in SAFE_METHODS:
             return True
         user = request.user
-        return bool(user and user.is_authenticated and user.has_perm("summits.add_statuschange"))
+        if not (user and user.is_authenticated and user.has_perm("summits.add_statuschange")):
+            return False
+        cites = isinstance(request.data, dict) and "citation" in request.data
+        return not cites or user.has_perm("summits.add_citation")
 
 
 class ModelViewSet(viewsets.ModelViewSet):
@@ -68,8 +72,12 @@ class ModelViewSet(viewsets.ModelViewSet):
 
     def check_if_match(self, instance) -> None:
         header = self.request.headers.get("If-Match")
-        if header is not None and not if_match_holds(header, self.get_serializer(instance).data):
+        if header is not None and not if_match_holds(header, self.read_representation(instance)):
             raise PreconditionFailed()
+
+    def read_representation(self, instance):
+        """What a GET of the URL being written answers for `instance`: what If-Match names."""
+        return self.get_serializer(instance).data
 
     def perform_create(self, serializer):
         serializer.save()
@@ -235,6 +243,13 @@ class AttendanceViewSet(ModelViewSet):
             return serializers.AttendanceSerializer
         return serializers.AttendanceDetailSerializer
 
+    def read_representation(self, attendance):
+        if self.action == "statuses":
+            # The timeline: a client adding a step names the timeline it read with If-Match.
+            timeline = attendance.status_changes.all()
+            return serializers.StatusChangeSerializer(timeline, many=True).data
+        return super().read_representation(attendance)
+
     @extend_schema(
         methods=["GET"],
         summary="Status timeline",
@@ -258,8 +273,7 @@ class AttendanceViewSet(ModelViewSet):
         """The attendance's status timeline; POST adds a step and refreshes the current status."""
         attendance = self.get_object()
         if request.method in SAFE_METHODS:
-            timeline = attendance.status_changes.all()
-            return Response(serializers.StatusChangeSerializer(timeline, many=True).data)
+            return Response(self.read_representation(attendance))
         body = serializers.NewStatusChangeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         change = attendance_record_status(attendance=attendance, **body.validated_data)
