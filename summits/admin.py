@@ -44,7 +44,7 @@ from summits.models import (
     StatusChange,
     Summit,
 )
-from summits.resources import AttendanceResource, SummitResource
+from summits.resources import CSV, AttendanceResource, SummitResource
 from summits.search import search_terms_problem
 from summits.services import attendance_record_status, attendance_refresh_status
 
@@ -152,7 +152,7 @@ class HistoryAdmin(SimpleHistoryAdmin):
 class NaturalKeyImportExportAdmin(ImportExportModelAdmin):
     """CSV and JSON import and export; importing needs the rights to add and change rows."""
 
-    formats = (base_formats.CSV, base_formats.JSON)
+    formats = (CSV, base_formats.JSON)
 
     def has_import_permission(self, request):
         return self.has_add_permission(request) and self.has_change_permission(request)

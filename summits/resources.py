@@ -7,8 +7,10 @@ constraint is reported and the file is not imported. `Attendance.status` is expo
 imported: it stays the copy of the latest status change.
 """
 
+import tablib
 from django.db import models
 from import_export import fields, resources, widgets
+from import_export.formats import base_formats
 
 from summits.models import Attendance, Country, Leader, Organization, Summit
 
@@ -96,3 +98,43 @@ class AttendanceResource(NaturalKeyResource):
 
     def get_queryset(self):
         return super().get_queryset().select_related("summit", "country", "leader__country")
+
+
+# A cell that starts with one of these is a formula to a spreadsheet (OWASP: CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _needs_quote(value: object) -> bool:
+    return isinstance(value, str) and (
+        value.startswith(_FORMULA_START)
+        or (value.startswith("'") and value[1:].startswith((*_FORMULA_START, "'")))
+    )
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A cell a spreadsheet shows as the text it is: one that would start a formula gets a
+    leading apostrophe (which spreadsheets hide), as does one that already starts with an
+    apostrophe before such a character, so that `spreadsheet_text` undoes it exactly."""
+    return f"'{value}" if _needs_quote(value) else value
+
+
+def spreadsheet_text(value: object) -> object:
+    """The inverse of `spreadsheet_safe`, for a cell read back from a file."""
+    if isinstance(value, str) and value.startswith("'") and _needs_quote(value[1:]):
+        return value[1:]
+    return value
+
+
+def _map_cells(dataset: tablib.Dataset, function) -> tablib.Dataset:
+    rows = [[function(cell) for cell in row] for row in dataset]
+    return tablib.Dataset(*rows, headers=dataset.headers)
+
+
+class CSV(base_formats.CSV):
+    """CSV whose cells never start a formula in a spreadsheet, and read back as written."""
+
+    def export_data(self, dataset, **kwargs):
+        return super().export_data(_map_cells(dataset, spreadsheet_safe), **kwargs)
+
+    def create_dataset(self, in_stream, **kwargs):
+        return _map_cells(super().create_dataset(in_stream, **kwargs), spreadsheet_text)

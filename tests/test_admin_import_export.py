@@ -332,3 +332,28 @@ def make_rows(model: type[models.Model], total: int) -> None:
         )
         if model is Attendance:
             baker.make(Attendance, summit=summit, country=country)
+
+
+FORMULAE = ['=HYPERLINK("http://x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", "'=1+1"]
+
+
+@pytest.mark.parametrize("name", FORMULAE)
+def test_a_csv_cell_never_starts_a_formula_and_reads_back_as_written(staff_client, name):
+    summit = baker.make(Summit, slug="g7-2024", name=name, start_date="2024-06-13")
+
+    content = export(staff_client, Summit)
+    cell = next(row for row in csv_rows(content) if row["slug"] == "g7-2024")["name"]
+    result = import_file(staff_client, Summit, content)
+
+    assert cell == f"'{name}"
+    assert result.totals["skip"] == 1
+    summit.refresh_from_db()
+    assert summit.name == name
+
+
+def test_an_apostrophe_that_guards_nothing_is_left_alone(staff_client):
+    baker.make(Summit, slug="g7", name="'s-Hertogenbosch talks", start_date="2024-06-13")
+
+    cell = csv_rows(export(staff_client, Summit))[0]["name"]
+
+    assert cell == "'s-Hertogenbosch talks"
