@@ -63,6 +63,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tracker.middleware.JsonErrorMiddleware",
+    "tracker.middleware.RejectNulMiddleware",
     # A strong ETag on every GET response, and 304 for a matching If-None-Match; the API's own
     # ETags (below) let a repeated GET skip the view while the data is unchanged.
     "django.middleware.http.ConditionalGetMiddleware",

@@ -5,9 +5,11 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from tracker.chunked import ChunkedRequestBody
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 
-application = get_wsgi_application()
+application = ChunkedRequestBody(get_wsgi_application())
 
 # What start-up loaded (modules, models, URL patterns, serializers) lives as long as the worker:
 # out of the collector's reach, a full collection walks only what requests made (measured on a

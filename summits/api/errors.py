@@ -109,7 +109,7 @@ def django_error_detail(error: DjangoValidationError):
 
 
 def database_unavailable() -> JsonResponse:
-    response = _error_response(
+    response = error_response(
         503, DatabaseUnavailable.default_code, str(DatabaseUnavailable.default_detail)
     )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -132,23 +132,23 @@ class DatabaseUnavailableMiddleware:
         return None
 
 
-def _error_response(status_code: int, code: str, detail: str) -> JsonResponse:
+def error_response(status_code: int, code: str, detail: str) -> JsonResponse:
     kind = "server_error" if status_code >= 500 else "client_error"
     body = {"type": kind, "errors": [{"code": code, "detail": detail, "attr": None}]}
     return JsonResponse(body, status=status_code)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return _error_response(400, "bad_request", "Bad request.")
+    return error_response(400, "bad_request", "Bad request.")
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return _error_response(403, "permission_denied", "You do not have permission to do this.")
+    return error_response(403, "permission_denied", "You do not have permission to do this.")
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return _error_response(404, "not_found", "Not found.")
+    return error_response(404, "not_found", "Not found.")
 
 
 def server_error(request: HttpRequest) -> JsonResponse:
-    return _error_response(500, "error", "Server error.")
+    return error_response(500, "error", "Server error.")
