@@ -119,3 +119,25 @@ def test_the_token_endpoint_takes_json_only(anonymous_client, editor, content_ty
 
     assert response.status_code == 415
     assert response.json()["errors"][0]["code"] == "unsupported_media_type"
+
+
+def test_a_client_over_its_budget_gets_no_more_304s(anonymous_client, world, low_rates):
+    url = reverse("api:summit-detail", args=["nato-2024-washington"])
+    tag = anonymous_client.get(url)["ETag"]
+    not_modified = [anonymous_client.get(url, HTTP_IF_NONE_MATCH=tag).status_code for _ in range(2)]
+
+    response = anonymous_client.get(url, HTTP_IF_NONE_MATCH=tag)
+
+    assert not_modified == [304, 304]
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 60
+    assert response.json()["errors"][0]["code"] == "throttled"
+
+
+def test_a_signed_in_clients_304s_count_against_its_own_budget(editor_client, world, low_rates):
+    url = reverse("api:summit-detail", args=["nato-2024-washington"])
+    tag = editor_client.get(url)["ETag"]
+
+    codes = [editor_client.get(url, HTTP_IF_NONE_MATCH=tag).status_code for _ in range(5)]
+
+    assert codes == [304] * 4 + [429]

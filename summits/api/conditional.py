@@ -31,9 +31,10 @@ from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags, quote_etag
 from rest_framework import exceptions, status
+from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from summits.api.errors import database_unavailable
+from summits.api.errors import database_unavailable, error_response
 
 VERSION_TABLE = "summits_dataversion"
 # Request headers that can change a representation's bytes or who may see it.
@@ -118,6 +119,31 @@ def if_match_holds(header: str, data) -> bool:
     )
 
 
+def _throttled(request: HttpRequest) -> HttpResponse | None:
+    """The 429 the API's throttles answer this request with, or None while it is within its
+    budget (or cannot be authenticated, which the view then answers): a 304 that skips the
+    view still counts against the client's budget."""
+    drf_request = Request(
+        request, authenticators=[cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+    )
+    try:
+        waits = [
+            throttle.wait()
+            for throttle in (cls() for cls in api_settings.DEFAULT_THROTTLE_CLASSES)
+            if not throttle.allow_request(drf_request, None)
+        ]
+    except exceptions.APIException:
+        return None
+    if not waits:
+        return None
+    wait = max((wait for wait in waits if wait is not None), default=None)
+    throttled = exceptions.Throttled(wait)
+    response = error_response(throttled.status_code, "throttled", str(throttled.detail))
+    if throttled.wait is not None:
+        response["Retry-After"] = str(throttled.wait)
+    return response
+
+
 class RepresentationETagMiddleware:
     """ETags for the API's GET and HEAD responses, and 304s as early as the data allows."""
 
@@ -141,6 +167,9 @@ class RepresentationETagMiddleware:
         if version is not None:
             for tag_version, tag_key, digest in offered:
                 if (tag_version, tag_key) == (version, key):
+                    throttled = _throttled(request)
+                    if throttled is not None:
+                        return throttled
                     return self._not_modified(quote_etag(f"{version}.{key}.{digest}"))
 
         response = self.get_response(request)
