@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL cluster and a real gunicorn for the database-outage test.
+"""A throwaway PostgreSQL cluster, a throwaway redis-server and a real gunicorn for the
+outage tests.
 
 Everything listens on 127.0.0.1 only, every subprocess call has a timeout, and each `close()`
 can be called from a `finally` whatever state the process or cluster is in.
@@ -192,6 +193,88 @@ class Cluster:
                         os.kill(pid, signal.SIGKILL)
                     except (OSError, ValueError, IndexError):
                         pass
+        finally:
+            shutil.rmtree(self.base, ignore_errors=True)
+
+
+def redis_server_path() -> str | None:
+    return shutil.which("redis-server")
+
+
+class RedisServer:
+    """`redis-server` on 127.0.0.1:`port` without persistence, in a temporary directory.
+
+    `kill()` and `start()` again keep the port; `pause()` (SIGSTOP) makes it hang with its port
+    open, as a stuck server does, until `resume()`.
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.base = Path(tempfile.mkdtemp(prefix="outage-redis-"))
+        self.logfile = self.base / "redis.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 10) -> None:
+        self.process = subprocess.Popen(
+            [
+                redis_server_path(),
+                "--bind",
+                LOOPBACK,
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.base),
+                "--logfile",
+                str(self.logfile),
+            ],
+            cwd=self.base,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while not self.answers():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start:\n{self.log_tail()}")
+            time.sleep(0.05)
+
+    def answers(self) -> bool:
+        """Whether it answers PING within a second."""
+        try:
+            with socket.create_connection((LOOPBACK, self.port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()  # SIGKILL ends a paused process too
+            self.process.wait(timeout=10)
+
+    def pause(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.logfile.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def close(self) -> None:
+        """Kill the server if it runs and remove its directory."""
+        try:
+            self.kill()
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
 

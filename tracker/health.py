@@ -1,4 +1,5 @@
-"""`/healthz`: 200 when the database answers, 503 (with Retry-After) when it does not."""
+"""`/healthz`: 503 (with Retry-After) when the database does not answer; otherwise 200, with
+the cache "ok" or "degraded" (while it is away, throttles let requests through uncounted)."""
 
 from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, JsonResponse
@@ -6,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from summits.api.errors import database_unavailable
+from summits.api.throttling import cache_answers
 
 
 @never_cache
@@ -17,4 +19,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
             cursor.execute("SELECT 1")
     except DatabaseError:
         return database_unavailable()
-    return JsonResponse({"status": "ok", "database": "ok"})
+    if cache_answers():
+        return JsonResponse({"status": "ok", "database": "ok", "cache": "ok"})
+    # Still 200: the API serves without its cache, so a load balancer should keep this server.
+    return JsonResponse({"status": "degraded", "database": "ok", "cache": "degraded"})

@@ -1,20 +1,102 @@
 """The API's request budgets: per client address for anonymous clients, per user otherwise,
-and a small one for the token endpoint, keyed on the address and the username tried."""
+and a small one for the token endpoint, keyed on the address and the username tried.
+
+The budgets are counted in the cache (Redis in production). While it cannot be reached they
+fail open: requests are served uncounted instead of answering 500, and a warning is logged at
+most once a minute per process. After a failure the cache is left alone for a few seconds, so a
+hung server costs one socket timeout (CACHE_URL's `socket_timeout`), not one per request; then
+it is tried again, and counts again as soon as it answers, without a restart. /healthz probes
+the same cache through `cache_answers()`.
+"""
 
 import hashlib
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
 
+from django.core.cache import cache
+from redis.exceptions import RedisError
 from rest_framework import throttling
 
+logger = logging.getLogger(__name__)
 
-class AnonRateThrottle(throttling.AnonRateThrottle):
+# What a cache client raises when its server refuses, drops or does not answer a connection.
+CACHE_ERRORS = (RedisError, ConnectionError, TimeoutError)
+RETRY_CACHE_AFTER_SECONDS = 2.0
+WARN_AT_MOST_EVERY_SECONDS = 60.0
+# A key nothing writes: reading it tells whether the cache answers, and leaves nothing behind.
+PROBE_KEY = "healthz:probe"
+
+
+class CacheOutage:
+    """What this process knows of the cache being away: until when to leave it alone, and when
+    it last warned about it."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._retry_at = -math.inf
+        self._warned_at = -math.inf
+
+    def ongoing(self) -> bool:
+        """Whether the cache failed too recently to be tried again."""
+        return self.clock() < self._retry_at
+
+    def record(self, error: Exception) -> None:
+        now = self.clock()
+        with self._lock:
+            self._retry_at = now + RETRY_CACHE_AFTER_SECONDS
+            warn = now - self._warned_at >= WARN_AT_MOST_EVERY_SECONDS
+            if warn:
+                self._warned_at = now
+        if warn:
+            logger.warning(
+                "The cache is unavailable (%s: %s); requests are served without throttling "
+                "until it answers again.",
+                type(error).__name__,
+                error,
+            )
+
+
+cache_outage = CacheOutage()
+
+
+def cache_answers() -> bool:
+    """Whether the cache answers a read now (for /healthz): a failure counts as an outage."""
+    if cache_outage.ongoing():
+        return False
+    try:
+        cache.get(PROBE_KEY)
+    except CACHE_ERRORS as error:
+        cache_outage.record(error)
+        return False
+    return True
+
+
+class FailOpenThrottleMixin(throttling.BaseThrottle):
+    """Serves the request, uncounted, while the cache that holds the budgets is away."""
+
+    def allow_request(self, request, view) -> bool:
+        if cache_outage.ongoing():
+            return True
+        try:
+            return super().allow_request(request, view)
+        except CACHE_ERRORS as error:
+            cache_outage.record(error)
+            return True
+
+
+class AnonRateThrottle(FailOpenThrottleMixin, throttling.AnonRateThrottle):
     """Anonymous clients, counted by address (see REST_FRAMEWORK["NUM_PROXIES"])."""
 
 
-class UserRateThrottle(throttling.UserRateThrottle):
+class UserRateThrottle(FailOpenThrottleMixin, throttling.UserRateThrottle):
     """Signed-in clients, counted by user; anonymous ones by address."""
 
 
-class LoginRateThrottle(throttling.SimpleRateThrottle):
+class LoginRateThrottle(FailOpenThrottleMixin, throttling.SimpleRateThrottle):
     """Password guesses: a budget per client address and username tried."""
 
     scope = "login"
