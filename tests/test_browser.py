@@ -1,6 +1,7 @@
 """The admin and the API's HTML pages in a real browser: Debian's headless Chromium, driven by
 Playwright against the live server, with every step saved as a screenshot in
-test-output/screenshots/ and every request checked to stay on this machine."""
+test-output/screenshots/, every request checked to stay on this machine and every page checked to
+work under its Content-Security-Policy without a violation."""
 
 import os
 import re
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
 
 from summits.models import Attendance, Country, Leader, Summit
 
@@ -47,6 +48,8 @@ class Tab:
     page: Page
     requests: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
+    policy_violations: list[str] = field(default_factory=list)
+    pages_without_policy: list[str] = field(default_factory=list)
 
     def screenshot(self, name: str, *, full_page: bool = True) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -55,7 +58,20 @@ class Tab:
     def assert_offline_and_clean(self) -> None:
         hosts = {urlsplit(url).hostname for url in self.requests if not url.startswith("data:")}
         assert hosts <= LOCAL_HOSTS, [url for url in self.requests if "//" in url]
+        assert self.pages_without_policy == []
+        assert self.policy_violations == []
         assert self.console_errors == []
+
+    def record_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
+        if "Content Security Policy" in message.text:
+            self.policy_violations.append(message.text)
+
+    def record_response(self, response: Response) -> None:
+        page_loaded = response.request.resource_type == "document" and response.ok
+        if page_loaded and "content-security-policy" not in response.headers:
+            self.pages_without_policy.append(response.url)
 
 
 @pytest.fixture(scope="module")
@@ -84,16 +100,17 @@ def tab(browser, live_server) -> Iterator[Tab]:
         re.compile(r"^https?://(?!(127\.0\.0\.1|localhost)[:/]).*"),
         lambda route: route.abort(),
     )
+    # Every Content-Security-Policy violation reaches the console, whatever Chromium's own words.
+    context.add_init_script(
+        "document.addEventListener('securitypolicyviolation', (event) => console.error("
+        "`Content Security Policy violation: ${event.effectiveDirective} ${event.blockedURI}`));"
+    )
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     tab = Tab(page)
     page.on("request", lambda request: tab.requests.append(request.url))
-    page.on(
-        "console",
-        lambda message: (
-            tab.console_errors.append(message.text) if message.type == "error" else None
-        ),
-    )
+    page.on("response", tab.record_response)
+    page.on("console", tab.record_console)
     page.on("pageerror", lambda error: tab.console_errors.append(str(error)))
     yield tab
     context.close()
@@ -198,6 +215,14 @@ def test_an_editor_adds_an_attendance_records_its_status_and_meets_a_form_error(
     )
     tab.screenshot("admin-09-end-before-start")
 
+    # The export form's "Select all" (an inline handler the policy allows by its hash) clears
+    # every field.
+    page.goto(reverse("admin:summits_summit_export"))
+    page.uncheck("input.select-toggle")
+    checked = page.locator(".selectable-field-export-row input[type=checkbox]:checked")
+    expect(checked).to_have_count(0)
+    tab.screenshot("admin-10-export-fields-cleared")
+
     attendance = Attendance.objects.get(summit__slug="nato-2024-washington", country__code="KR")
     assert (attendance.leader, attendance.role, attendance.status) == (
         korea_leader,
@@ -230,4 +255,23 @@ def test_the_browsable_api_renders_offline_without_console_errors(tab, article):
     page.wait_for_load_state("networkidle")
     tab.screenshot("api-02-browsable-summit-list")
 
+    tab.assert_offline_and_clean()
+
+
+def test_redoc_renders_offline_and_searches_without_console_errors(tab, article):
+    page = tab.page
+    page.goto(reverse("redoc"))
+    # Redoc reads the whole schema before it shows anything: allow it the page's timeout.
+    expect(page.locator(".api-info h1")).to_contain_text(
+        "Summit attendance tracker", timeout=TIMEOUT_MS
+    )
+    expect(page.locator("[data-section-id='operation/summits_list']")).to_be_attached()
+    # Redoc searches in a web worker, which the page's policy allows from a blob: URL.
+    page.get_by_role("search").get_by_placeholder("Search...").fill("calendar")
+    expect(page.locator("[data-role='search:results']")).to_contain_text("summits_calendar")
+    expect(page.get_by_alt_text("redocly logo")).to_have_count(0)
+    page.wait_for_load_state("networkidle")
+    tab.screenshot("api-03-redoc", full_page=False)
+
+    assert any(urlsplit(url).path == reverse("schema") for url in tab.requests)
     tab.assert_offline_and_clean()

@@ -4,9 +4,12 @@ Development defaults make a first run work with no configuration at all when DEB
 with DEBUG off (the default) the settings refuse to start without their production secrets.
 """
 
+import base64
+import hashlib
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_HASHES
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -41,6 +44,55 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 X_FRAME_OPTIONS = "DENY"
 
+
+def _sha256_sources(*texts: str) -> list[str]:
+    """CSP hash sources that allow exactly these inline texts."""
+    return [
+        f"'sha256-{base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()}'"
+        for text in texts
+    ]
+
+
+# Content-Security-Policy (django-csp): every page loads its scripts, styles, images, fonts and
+# data from this site only. An inline <style> applies only with the response's nonce, an inline
+# <script> not at all (Redoc's page, in tracker/urls.py, is the one exception), and an inline
+# style or event handler attribute only if it is one that a third-party template writes, allowed
+# by its exact text below.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "script-src-attr": [
+            UNSAFE_HASHES,
+            # django-import-export's export form: its "Select all" checkbox.
+            *_sha256_sources("onSelectToggleChange(event)"),
+        ],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [
+            UNSAFE_HASHES,
+            *_sha256_sources(
+                # DRF's browsable API: its Filters and Extra Actions buttons, search filter and
+                # chosen ordering.
+                "float: right; margin-right: 10px",
+                "width: 350px",
+                "float: right",
+                # django-simple-history's history list: its paginator.
+                "border-top: 0",
+                # django-import-export's export form: its field list.
+                "padding: 0;",
+                "font-weight: bold;",
+            ),
+        ],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -57,6 +109,7 @@ INSTALLED_APPS = [
     "drf_standardized_errors",
     "simple_history",
     "import_export",
+    "csp",
     "summits",
 ]
 
@@ -77,6 +130,9 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "summits.api.errors.DatabaseUnavailableMiddleware",
     "summits.api.conditional.RepresentationETagMiddleware",
+    # Innermost, so a 304 answered without the view carries no policy: the browser keeps the
+    # one whose nonce matches the page it has cached.
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -85,7 +141,9 @@ WSGI_APPLICATION = "tracker.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The project's overrides of third-party pages (the API docs and the browsable API),
+        # found before the apps' own templates.
+        "DIRS": [BASE_DIR / "tracker" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

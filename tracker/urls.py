@@ -1,19 +1,37 @@
 """Root URLs: the admin and the API."""
 
+from csp.constants import NONCE, SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from tracker.health import healthz
+
+# Redoc's page runs one inline script, with the response's nonce, and searches in a worker it
+# starts from a blob: URL. Its bundle injects a stylesheet as it loads, before any option can
+# hand it a nonce: inline styles are allowed on this page alone.
+redoc = csp_replace(
+    {
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "worker-src": [SELF, "blob:"],
+    }
+)(SpectacularRedocView.as_view(url_name="schema"))
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # Swagger UI's init script is served at a URL of its own, not inline in the page.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", redoc, name="redoc"),
     path("api/", include("summits.api.urls")),
 ]
 
