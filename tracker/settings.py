@@ -219,6 +219,14 @@ STORAGES = {
 # Shared by every app server: throttle counters live here. Redis in production
 # (CACHE_URL=redis://127.0.0.1:6379/0); one process's memory for a first run.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # A refused or hung Redis costs a request 0.2 s, not redis-py's 5 s: the throttles then
+    # fail open (summits.api.throttling). CACHE_URL's own query parameters win.
+    CACHES["default"]["OPTIONS"] = {
+        "socket_connect_timeout": 0.2,
+        "socket_timeout": 0.2,
+        **CACHES["default"].get("OPTIONS", {}),
+    }
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 SERIALIZATION_MODULES = {"json": "summits.fixture_format"}
