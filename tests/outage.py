@@ -88,11 +88,16 @@ def why_no_cluster() -> str | None:
 
 @dataclass
 class Cluster:
-    """A PostgreSQL cluster in a temporary directory, trust auth, on 127.0.0.1:`port`."""
+    """A PostgreSQL cluster in a temporary directory, trust auth, on 127.0.0.1:`port`.
+
+    `pause()` (SIGSTOP to the postmaster and every child of it) makes it hang with its sockets
+    open, as a stuck server does, until `resume()`.
+    """
 
     bindir: Path
     port: int = field(default_factory=free_port)
     base: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="outage-pg-")))
+    paused: list[int] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.datadir = self.base / "data"
@@ -173,6 +178,24 @@ class Cluster:
     def running(self) -> bool:
         return (self.datadir / "postmaster.pid").exists()
 
+    def postmaster_pid(self) -> int:
+        return int((self.datadir / "postmaster.pid").read_text().splitlines()[0])
+
+    def pause(self) -> None:
+        postmaster = self.postmaster_pid()
+        os.kill(postmaster, signal.SIGSTOP)  # first: a stopped postmaster forks no child unseen
+        self.paused = [postmaster]
+        for pid in children(postmaster):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+                self.paused.append(pid)
+
+    def resume(self) -> None:
+        for pid in self.paused:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        self.paused = []
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.logfile.read_text(errors="replace").splitlines()[-lines:])
@@ -183,6 +206,7 @@ class Cluster:
         """Stop the cluster if it runs (killing its postmaster if pg_ctl cannot) and remove
         every file of it."""
         try:
+            self.resume()  # a stopped postmaster would not act on pg_ctl's signal
             if self.running():
                 try:
                     self.stop("immediate")
@@ -195,6 +219,19 @@ class Cluster:
                         pass
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`, from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The parent's pid is the second field after the command name's closing bracket.
+            if int(stat.read_text().rpartition(")")[2].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
 
 
 def redis_server_path() -> str | None:

@@ -1,7 +1,85 @@
-"""Django's PostgreSQL backend, with a deadline on each request's database calls."""
+"""Django's PostgreSQL backend, with a deadline on each request's database calls.
 
+While a request is served, every call that waits on the server (opening the connection, a
+query, commit, rollback) may wait the statement timeout plus a second, so that a live server's
+own cancel comes first; the CONN_HEALTH_CHECKS probe may wait a second, in a request or not. A
+call past its deadline has its connection cut by the watchdog and fails with an
+OperationalError, which the API answers 503: a hung server costs a request seconds, not
+gunicorn's worker timeout. Outside requests (management commands, which may lift the statement
+timeout for their own transaction) only the probe has a deadline.
+"""
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import request_finished, request_started
 from django.db.backends.postgresql import base
+
+from tracker.database.watchdog import Watchdog
+
+# How long after the statement timeout a call is cut: the server cancels its own first.
+SERVER_CANCEL_GRACE = 1.0
+# `SELECT 1` on a live server takes well under a millisecond.
+HEALTH_CHECK_SECONDS = 1.0
+
+watchdog = Watchdog(tick=0.25)
+
+# A context variable rather than a thread-local, so that it follows a request into
+# sync_to_async under ASGI as well.
+serving_request: ContextVar[bool] = ContextVar("serving_request", default=False)
+
+
+def _request_started(sender: Any, **kwargs: Any) -> None:
+    serving_request.set(True)
+
+
+def _request_finished(sender: Any, **kwargs: Any) -> None:
+    serving_request.set(False)
+
+
+request_started.connect(_request_started, dispatch_uid="tracker.database.request_started")
+request_finished.connect(_request_finished, dispatch_uid="tracker.database.request_finished")
+
+
+def call_seconds() -> float | None:
+    """How long a call may wait on the server now, or None for as long as it takes."""
+    if not serving_request.get():
+        return None
+    timeout = settings.DATABASE_STATEMENT_TIMEOUT
+    return timeout + SERVER_CANCEL_GRACE if timeout else None
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
-    pass
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.execute_wrappers.append(self._execute_within_deadline)
+
+    def within(self, seconds: float | None, call: Callable[..., Any], *args: Any) -> Any:
+        """`call(*args)`, its connection cut if it waits longer than `seconds` (None: no limit)."""
+        if seconds is None:
+            return call(*args)
+        key = watchdog.start(self, seconds)
+        try:
+            return call(*args)
+        finally:
+            watchdog.stop(key)
+
+    def _execute_within_deadline(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        return self.within(call_seconds(), execute, sql, params, many, context)
+
+    def connect(self) -> None:
+        # Opening waits connect_timeout at most; setting the new session up may wait too.
+        self.within(call_seconds(), super().connect)
+
+    def is_usable(self) -> bool:
+        return self.within(HEALTH_CHECK_SECONDS, super().is_usable)
+
+    def commit(self) -> None:
+        self.within(call_seconds(), super().commit)
+
+    def rollback(self) -> None:
+        self.within(call_seconds(), super().rollback)
