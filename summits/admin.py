@@ -8,10 +8,8 @@ action, with their evidence), and any other edit to a timeline refreshes the cop
 """
 
 import re
-from pathlib import Path
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
@@ -299,7 +297,7 @@ class RecordStatusForm(forms.Form):
         label="Quote offset",
         min_value=0,
         required=False,
-        help_text="Where the quote starts in the source's seed file, in characters from 0. "
+        help_text="Where the quote starts in the source's text, in characters from 0. "
         "Found for you unless the quote occurs more than once.",
     )
 
@@ -331,49 +329,61 @@ class RecordStatusForm(forms.Form):
                 self.add_error("source", "Name the source of the quote.")
             if start is not None:
                 self.add_error("start", "Only a quote from a source has an offset.")
-            return cleaned
-        if not quote:
-            self.add_error("quote", "Quote the source verbatim.")
-            return cleaned
-        if not source.seed_file:
-            if start is not None:
-                self.add_error("start", "Only a quote from a seed file has an offset.")
-            return cleaned
-        try:
-            text = seed_text(source.seed_file)
-        except (OSError, UnicodeDecodeError):
-            self.add_error("source", f"The seed file {source.seed_file} cannot be read.")
-            return cleaned
-        cleaned["start"] = self._quote_offset(text, quote, start, source.seed_file)
+        # The quote itself is checked against the source's text by the service, as on every
+        # path that writes a citation (summits.evidence).
         return cleaned
-
-    def _quote_offset(self, text: str, quote: str, start: int | None, seed_file: str) -> int:
-        if start is not None:
-            if text[start : start + len(quote)] != quote:
-                self.add_error("start", f"The quote does not start at {start} in {seed_file}.")
-            return start
-        starts = [match.start() for match in re.finditer(f"(?={re.escape(quote)})", text)]
-        if not starts:
-            self.add_error("quote", f"The quote does not occur verbatim in {seed_file}.")
-        elif len(starts) > 1:
-            at = ", ".join(map(str, starts))
-            self.add_error("start", f"The quote occurs {len(starts)} times (at {at}): pick one.")
-        return starts[0] if starts else 0
 
     def citation(self) -> dict | None:
         """The evidence as `attendance_record_status` takes it."""
         data = self.cleaned_data
         if data.get("source") is None:
             return None
-        offsets = {}
-        if data["source"].seed_file:
-            offsets = {"start": data["start"], "end": data["start"] + len(data["quote"])}
+        start = data.get("start")
+        offsets = {"start": start, "end": start + len(data["quote"])} if start is not None else {}
         return {"source": data["source"], "quote": data["quote"], "basis": data["basis"], **offsets}
 
 
-def seed_text(seed_file: str) -> str:
-    """A seed file's text, decoded from its bytes so that offsets count code points."""
-    return (Path(settings.SEEDS_DIR) / Path(seed_file).name).read_bytes().decode("utf-8")
+class SourceForm(forms.ModelForm):
+    """A source's text, pasted or uploaded as a .txt file in UTF-8."""
+
+    url = forms.URLField(required=False, max_length=200, assume_scheme="https")
+    text_file = forms.FileField(
+        label="Or upload the text",
+        required=False,
+        help_text="A .txt file in UTF-8, kept character for character (pasting sends line "
+        "breaks as the browser writes them; they are stored as \\n).",
+    )
+
+    class Meta:
+        model = Source
+        fields = ["key", "title", "author", "publisher", "language", "url", "note", "text"]
+        field_classes = {"text": forms.CharField}
+        widgets = {"text": forms.Textarea(attrs={"rows": 12})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "text" in self.fields:
+            self.fields["text"].strip = False  # a leading space is part of the text
+
+    def clean_text(self):
+        # Browsers send a textarea's line breaks as CRLF, whatever was pasted.
+        return self.cleaned_data.get("text", "").replace("\r\n", "\n")
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("text_file")
+        if upload is None:
+            return cleaned
+        if cleaned.get("text"):
+            self.add_error("text_file", "Paste the text or upload it, not both.")
+        elif not upload.name.lower().endswith(".txt"):
+            self.add_error("text_file", "Upload a plain text file (.txt).")
+        else:
+            try:
+                cleaned["text"] = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                self.add_error("text_file", "The file is not UTF-8 text.")
+        return cleaned
 
 
 class _RecordFailed(Exception):
@@ -723,12 +733,37 @@ class StatusChangeAdmin(AutocompleteLabelsMixin, HistoryAdmin):
 
 @admin.register(Source)
 class SourceAdmin(HistoryAdmin):
-    list_display = ("title", "author", "publisher", "language", "seed_file", "url", "key")
+    form = SourceForm
+    list_display = ("title", "author", "publisher", "language", "length", "url", "key")
     list_filter = ("language", "publisher")
     search_fields = ("title", "author", "publisher", "key")
     ordering = ("key",)
     prepopulated_fields = {"key": ("title",)}
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fieldsets = (
+        (None, {"fields": ("key", "title", "author", "publisher", "language", "url", "note")}),
+        ("Text", {"fields": ("text", "text_file", "sha256", "length", "seed_file")}),
+    )
+
+    def get_queryset(self, request):
+        # The list shows each source's length, never its text.
+        return super().get_queryset(request).defer("text")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["sha256", "length", "seed_file"]
+        if obj is not None and obj.citations.exists():
+            readonly.append("text")  # citations quote it: a corrected text is a new source
+        return readonly
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if "text" in self.get_readonly_fields(request, obj):
+            # Nothing to upload where the text can no longer change.
+            return [
+                (name, {**options, "fields": [f for f in options["fields"] if f != "text_file"]})
+                for name, options in fieldsets
+            ]
+        return fieldsets
 
 
 @admin.register(Citation)

@@ -15,7 +15,6 @@ out whole, because `loaddata` replaces whole rows.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 import tomllib
@@ -27,6 +26,7 @@ from typing import Any
 from django.db import models
 
 from summits.dates import DatePrecision, parse_partial_date
+from summits.evidence import text_digest
 from summits.models import (
     Attendance,
     Citation,
@@ -488,10 +488,12 @@ def _leader_fields(*, row: _Row, key: Key, catalog: _Catalog, seeds: _Seeds) -> 
 
 
 def _source_fields(*, row: _Row, key: Key, catalog: _Catalog, seeds: _Seeds) -> dict[str, Any]:
-    row.forbid("sha256", "the builder computes it from the seed file's bytes.")
+    row.forbid("sha256", "the builder computes it from the seed file's text.")
+    row.forbid("text", "the builder reads it from the seed file.")
     seed_file, url = row.text("seed_file"), row.text("url")
     if not seed_file and not url:
         raise row.fail("a source needs a `seed_file` or a `url`.")
+    text = seeds.text(seed_file, where=row.where) if seed_file else ""
     return {
         "key": row.text("key", required=True),
         "title": row.text("title", required=True),
@@ -500,9 +502,9 @@ def _source_fields(*, row: _Row, key: Key, catalog: _Catalog, seeds: _Seeds) -> 
         "language": row.text("language", default="en"),
         "url": url,
         "seed_file": seed_file,
-        "sha256": (
-            hashlib.sha256(seeds.data(seed_file, where=row.where)).hexdigest() if seed_file else ""
-        ),
+        "text": text,
+        "sha256": text_digest(text) if text else "",
+        "length": len(text) if text else None,
         "note": row.text("note"),
     }
 

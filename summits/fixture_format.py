@@ -28,6 +28,9 @@ from django.core.serializers.json import Serializer
 from django.core.serializers.python import Deserializer as PythonDeserializer
 from django.db import models
 
+from summits.evidence import text_digest
+from summits.models import Citation, Source
+
 __all__ = ["Deserializer", "Serializer"]
 
 CHECKED_APPS = {"summits"}
@@ -216,6 +219,12 @@ class Deserializer(PythonDeserializer):
         instance.clean_fields(
             exclude=[field.name for field in instance._meta.concrete_fields if field.is_relation]
         )
+        if isinstance(instance, Source) and instance.sha256 != (
+            text_digest(instance.text) if instance.text else ""
+        ):
+            raise ValidationError({"sha256": "is not the sha256 of the text's UTF-8 bytes."})
+        if isinstance(instance, Citation):
+            instance.clean()  # the evidence rule: the quote is the source's text at its offsets
         earlier = self._rows.get((instance._meta.label_lower, instance.pk))
         if instance.pk is not None and earlier is not None:
             raise base.DeserializationError(

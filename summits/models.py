@@ -15,6 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from summits import validators
 from summits.dates import DatePrecision, anniversary_year, display_date_range, display_partial_date
+from summits.evidence import citation_verify, text_digest
 
 ISO_ALPHA2 = r"^[A-Z]{2}$"
 SHA256_HEX = r"^[0-9a-f]{64}$"
@@ -52,6 +53,8 @@ class ConstraintFieldsModel(models.Model):
         errors: dict[str, list[ValidationError]] = {}
         for model_class, constraints in self.get_constraints():
             for constraint in constraints:
+                if exclude and self.constraint_fields.get(constraint.name) in exclude:
+                    continue  # its field has an error of its own already
                 try:
                     constraint.validate(model_class, self, exclude=exclude, using=using)
                 except ValidationError:
@@ -563,7 +566,13 @@ class SourceManager(models.Manager["Source"]):
 
 
 class Source(ConstraintFieldsModel):
-    """Where evidence comes from: a seed file kept byte for byte, or a page at a URL."""
+    """Where evidence comes from: a text held verbatim (an article, a press release, a dataset
+    record), or a page at a URL that the tracker holds no text of.
+
+    A source's text is what its citations quote (summits.evidence); once anything cites it, it
+    never changes (a corrected text is a new source), which a trigger enforces for every writer.
+    Its sha256 and length are computed from the text, never given.
+    """
 
     key = models.SlugField(max_length=100, unique=True)
     title = models.CharField(max_length=300, validators=[validators.single_line])
@@ -579,44 +588,108 @@ class Source(ConstraintFieldsModel):
     seed_file = models.CharField(
         max_length=200,
         blank=True,
-        help_text="A file name in seeds/.",
+        help_text="The file in seeds/ the text was read from, if any.",
         validators=[validators.single_line],
     )
-    sha256 = models.CharField(max_length=64, blank=True, help_text="Of the seed file's bytes.")
+    text = models.TextField(
+        blank=True, help_text="The text, verbatim: what citations of this source quote."
+    )
+    sha256 = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="Of the text's UTF-8 bytes."
+    )
+    length = models.PositiveIntegerField(
+        null=True, blank=True, editable=False, help_text="Of the text, in code points."
+    )
     note = models.TextField(blank=True, validators=[validators.multiline])
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["text"])
     objects = SourceManager()
 
     constraint_fields = {
         "summits_source_has_origin": "url",
-        "summits_source_seed_file_has_sha256": "sha256",
+        "summits_source_text_digest": "text",
+        "summits_source_seed_file_has_text": "text",
+        "summits_source_unique_text": "text",
     }
 
     class Meta:
         ordering = ["key"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(url="") | ~Q(seed_file=""),
+                condition=~Q(url="") | ~Q(text=""),
                 name="summits_source_has_origin",
                 violation_error_code="no_origin",
-                violation_error_message="A source needs a URL or a seed file.",
+                violation_error_message="A source needs a URL or a text.",
             ),
             models.CheckConstraint(
-                condition=Q(seed_file="", sha256="")
-                | (~Q(seed_file="") & Q(sha256__regex=SHA256_HEX)),
-                name="summits_source_seed_file_has_sha256",
-                violation_error_code="bad_sha256",
-                violation_error_message="A seed file comes with the lowercase hex sha256 of its "
-                "bytes, and only a seed file has one.",
+                condition=Q(text="", sha256="", length__isnull=True)
+                | (~Q(text="") & Q(sha256__regex=SHA256_HEX) & Q(length=Length("text"))),
+                name="summits_source_text_digest",
+                violation_error_code="bad_digest",
+                violation_error_message="A text comes with the lowercase hex sha256 of its UTF-8 "
+                "bytes and its length in code points, and only a text has them.",
+            ),
+            models.CheckConstraint(
+                condition=Q(seed_file="") | ~Q(text=""),
+                name="summits_source_seed_file_has_text",
+                violation_error_code="seed_file_without_text",
+                violation_error_message="A source read from a seed file holds its text.",
+            ),
+            models.UniqueConstraint(
+                fields=["sha256"],
+                condition=~Q(sha256=""),
+                name="summits_source_unique_text",
+                violation_error_message="Another source holds this text already.",
             ),
         ]
 
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:
+        self.fill_digest()
+        super().save(*args, **kwargs)
+
     def natural_key(self) -> tuple[str]:
         return (self.key,)
+
+    def clean(self) -> None:
+        self.fill_digest()
+        if self.sha256:
+            holder = (
+                Source.objects.filter(sha256=self.sha256)
+                .exclude(pk=self.pk)
+                .values_list("key", flat=True)
+                .first()
+            )
+            if holder is not None:
+                raise ValidationError(
+                    {
+                        "text": ValidationError(
+                            "Source %(key)r holds this text already.",
+                            code="unique",
+                            params={"key": holder},
+                        )
+                    }
+                )
+        if self.pk is None:
+            return
+        stored = Source.objects.filter(pk=self.pk).values_list("sha256", flat=True).first()
+        if stored is not None and stored != self.sha256 and self.citations.exists():
+            raise ValidationError(
+                {
+                    "text": ValidationError(
+                        "Citations quote this text, so it cannot change: add the corrected "
+                        "text as a new source.",
+                        code="source_text_cited",
+                    )
+                }
+            )
+
+    def fill_digest(self) -> None:
+        """Compute the text's sha256 and length, which no client sends."""
+        self.sha256 = text_digest(self.text) if self.text else ""
+        self.length = len(self.text) if self.text else None
 
 
 class CitationManager(models.Manager["Citation"]):
@@ -674,7 +747,7 @@ class Citation(ConstraintFieldsModel):
         blank=True, help_text="Verbatim from the source.", validators=[validators.multiline]
     )
     start = models.PositiveIntegerField(
-        null=True, blank=True, help_text="0-based code point offset in the seed file."
+        null=True, blank=True, help_text="0-based code point offset in the source's text."
     )
     end = models.PositiveIntegerField(null=True, blank=True, help_text="Exclusive.")
     basis = models.CharField(
@@ -686,7 +759,8 @@ class Citation(ConstraintFieldsModel):
 
     constraint_fields = {
         "summits_citation_exactly_one_target": "summit",
-        "summits_citation_offsets_span_quote": "end",
+        # Reported on the quote: the evidence rule checks the offsets against it first.
+        "summits_citation_offsets_span_quote": "quote",
         "summits_citation_basis_valid": "basis",
         "summits_citation_unique_summit": "start",
         "summits_citation_unique_attendance": "start",
@@ -757,6 +831,13 @@ class Citation(ConstraintFieldsModel):
         "summits.attendance",
         "summits.statuschange",
     ]  # type: ignore[attr-defined]
+
+    def clean(self) -> None:
+        # The evidence rule (summits.evidence): the quote is the source's text at its offsets.
+        # (A citation of no target, or of several, breaks a constraint, reported as such.)
+        targets = [name for name in self.TARGETS if getattr(self, f"{name}_id") is not None]
+        if self.source_id is not None and len(targets) == 1:
+            citation_verify(self, text=self.source.text)
 
     @property
     def target_kind(self) -> str | None:

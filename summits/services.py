@@ -12,7 +12,17 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from summits.dates import DatePrecision, is_first_of_period
-from summits.models import Attendance, Citation, Country, Leader, StatusChange, Summit
+from summits.evidence import citation_verify
+from summits.models import (
+    Attendance,
+    Citation,
+    CitationBasis,
+    Country,
+    Leader,
+    Source,
+    StatusChange,
+    Summit,
+)
 
 # Enough rows per UPDATE to be quick, few enough for SQLite's limit on query parameters.
 _REFRESH_BATCH = 500
@@ -102,10 +112,13 @@ class ImportReport:
     updated: int
     unchanged: int
     status_changes: int
+    citations: int = 0
 
 
 _ROW_KEYS = frozenset({"summit", "country", "leader", "role", "note", "status_changes"})
-_CHANGE_KEYS = frozenset({"status", "as_of", "as_of_precision", "note"})
+_CHANGE_KEYS = frozenset({"status", "as_of", "as_of_precision", "note", "citations"})
+_CHANGE_TEXT_KEYS = frozenset({"status", "as_of", "as_of_precision", "note"})
+_CITATION_KEYS = frozenset({"source", "field", "quote", "start", "end", "basis"})
 _ROW_TYPES = {
     "summit": str,
     "country": str,
@@ -132,7 +145,10 @@ def attendances_import(
 
     Each row is `{"summit": slug, "country": code, "leader": slug | None, "role": str | None,
     "note": str, "status_changes": [{"status", "as_of": "YYYY-MM-DD", "as_of_precision",
-    "note"}, ...]}`; `leader`, `role`, `note` and `status_changes` may be left out. A row
+    "note", "citations": [{"source": key, "quote", "start", "end", "basis", "field"}]}, ...]}`;
+    `leader`, `role`, `note`, `status_changes` and `citations` may be left out (a citation's
+    `field` defaults to "status", its offsets are found when left out). Every quote is checked
+    against its source's text in memory, the sources read once (summits.evidence). A row
     updates the attendance of its country at its summit, or creates it; a status change already
     recorded (same status, same date) is left alone, so importing a file twice changes nothing.
     Every row is validated as the model validates it (fields, choices, the leader's country,
@@ -175,12 +191,22 @@ def attendances_import(
             default_user=user,
             default_change_reason="Bulk import",
         )
+        for citation in plan.citations:
+            citation.status_change_id = citation.status_change.pk
+        bulk_create_with_history(
+            plan.citations,
+            Citation,
+            batch_size=_LOOKUP_BATCH,
+            default_user=user,
+            default_change_reason="Bulk import",
+        )
         attendances_refresh_status_by_id(ids=[attendance.pk for attendance in plan.attendances])
     return ImportReport(
         created=len(created),
         updated=len(plan.changed),
         unchanged=len(plan.attendances) - len(created) - len(plan.changed),
         status_changes=len(changes),
+        citations=len(plan.citations),
     )
 
 
@@ -192,6 +218,8 @@ class _ImportPlan:
     status_changes: list[list[StatusChange]] = field(default_factory=list)  # new ones, per row
     new: list[Attendance] = field(default_factory=list)
     changed: list[Attendance] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)  # of the new status changes
+    sources: dict[str, Source] = field(default_factory=dict)  # by key, with their texts
     errors: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
@@ -202,6 +230,7 @@ class _ImportPlan:
         leaders = _by_key(
             Leader.objects.select_related("country"), "slug", _strings(rows, "leader")
         )
+        plan.sources = _by_key(Source.objects.all(), "key", _citation_sources(rows))
         existing = _existing_attendances({summit.pk for summit in summits.values()})
         recorded = _recorded_changes([attendance.pk for attendance in existing.values()])
         seen: set[tuple[int, int]] = set()
@@ -266,10 +295,13 @@ class _ImportPlan:
             for key in sorted(set(raw) - _CHANGE_KEYS):
                 self.error(f"{where}.{key}", "Unknown field.")
                 row_ok = False
-            for key in sorted(_CHANGE_KEYS):
+            for key in sorted(_CHANGE_TEXT_KEYS):
                 if key in raw and not isinstance(raw[key], str):
                     self.error(f"{where}.{key}", _TYPE_NAMES[str])
                     row_ok = False
+            if not isinstance(raw.get("citations", []), list):
+                self.error(f"{where}.citations", "A list of citations.")
+                row_ok = False
             if not row_ok:
                 continue
             change = StatusChange(
@@ -294,8 +326,13 @@ class _ImportPlan:
                 row_ok = False
                 continue
             dates.add(key)
+            evidence = self.evidence(where, change, raw.get("citations", []))
+            if evidence is None:
+                row_ok = False
+                continue
             if current is None or (current.pk, *key) not in recorded:
                 changes.append(change)
+                self.citations.extend(evidence)
         if not row_ok:
             return
 
@@ -310,17 +347,69 @@ class _ImportPlan:
         ):
             self.changed.append(attendance)
 
+    def evidence(self, where: str, change: StatusChange, raws: list) -> list[Citation] | None:
+        """A status change's citations, each checked against its source's text (in memory);
+        None when any is wrong (the errors recorded)."""
+        citations = []
+        for index, raw in enumerate(raws):
+            at = f"{where}.citations.{index}"
+            if not isinstance(raw, Mapping):
+                self.error(at, "Each citation is an object.")
+                return None
+            unknown = sorted(set(raw) - _CITATION_KEYS)
+            for key in unknown:
+                self.error(f"{at}.{key}", "Unknown field.")
+            source = self.sources.get(raw.get("source"))
+            if source is None:
+                self.error(f"{at}.source", f"No source has the key {raw.get('source')!r}.")
+            if unknown or source is None:
+                return None
+            citation = Citation(
+                source=source,
+                status_change=change,
+                field=raw.get("field", "status"),
+                quote=raw.get("quote", ""),
+                start=raw.get("start"),
+                end=raw.get("end"),
+                basis=raw.get("basis", CitationBasis.STATED),
+            )
+            try:
+                citation.clean_fields(exclude=["status_change", "source"])
+                # The change is not saved yet: name it as the citation's target.
+                citation_verify(citation, text=source.text, target=change)
+            except ValidationError as error:
+                self.record(at, error)
+                return None
+            citations.append(citation)
+        return citations
+
     def validate(self, where: str, instance, *, exclude: list[str]) -> bool:
         """The model's own field and `clean()` checks; the database's constraints back them."""
         try:
             instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
         except ValidationError as error:
-            for name, messages in error.message_dict.items():
-                key = where if name == NON_FIELD_ERRORS else f"{where}.{name}"
-                for message in messages:
-                    self.error(key, message)
+            self.record(where, error)
             return False
         return True
+
+    def record(self, where: str, error: ValidationError) -> None:
+        for name, messages in error.message_dict.items():
+            key = where if name == NON_FIELD_ERRORS else f"{where}.{name}"
+            for message in messages:
+                self.error(key, message)
+
+
+def _citation_sources(rows: list) -> set[str]:
+    """The source keys the rows' citations name."""
+    return {
+        citation["source"]
+        for row in rows
+        if isinstance(row, Mapping) and isinstance(row.get("status_changes"), list)
+        for change in row["status_changes"]
+        if isinstance(change, Mapping) and isinstance(change.get("citations"), list)
+        for citation in change["citations"]
+        if isinstance(citation, Mapping) and isinstance(citation.get("source"), str)
+    }
 
 
 def _strings(rows: list, key: str) -> set[str]:

@@ -29,6 +29,7 @@ from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 
 from summits.dates import DatePrecision
+from summits.evidence import text_digest
 from summits.models import (
     Attendance,
     AttendanceRole,
@@ -120,6 +121,33 @@ def synthetic_scale(attendances: int) -> dict[str, int]:
         "sources": min(200, max(3, attendances // 2000)),
         "attendances": attendances,
     }
+
+
+SOURCE_SENTENCES = (
+    "Delegations confirmed their attendance at the summit.",
+    "The leader is expected to lead the delegation in person.",
+    "Officials said the dates of the meeting were set.",
+    "The country takes part as a partner this year.",
+    "An invitation was extended through diplomatic channels.",
+    "The government said it was considering the invitation.",
+    "The visit was postponed after talks between the capitals.",
+    "Organizers announced the host city and the summit dates.",
+)
+
+
+def source_text(prefix: str, index: int) -> str:
+    """Source `index`'s text: a wire report made of SOURCE_SENTENCES, numbered with the data
+    set's prefix so that no two sources, of any seed, hold the same text."""
+    return f"Wire report {prefix}{index:05d}. " + " ".join(SOURCE_SENTENCES)
+
+
+def source_sentence_spans(prefix: str) -> list[tuple[int, int]]:
+    """Where each of SOURCE_SENTENCES stands in every source's text of a data set."""
+    spans, at = [], len(source_text(prefix, 0)) - len(" ".join(SOURCE_SENTENCES))
+    for sentence in SOURCE_SENTENCES:
+        spans.append((at, at + len(sentence)))
+        at += len(sentence) + 1
+    return spans
 
 
 def country_codes(count: int) -> list[str]:
@@ -601,6 +629,7 @@ class _World:
         )
 
         first = _next_id(connection, Source)
+        texts = [source_text(self.prefix, index) for index in range(self.scale["sources"])]
         sources = [
             (
                 first + index,
@@ -611,10 +640,12 @@ class _World:
                 "en",
                 f"https://example.org/{self.prefix}reports/{index}",
                 "",
-                "",
+                text,
+                text_digest(text),
+                len(text),
                 "Generated for benchmarks; not a real source.",
             )
-            for index in range(self.scale["sources"])
+            for index, text in enumerate(texts)
         ]
         _insert(
             connection,
@@ -628,7 +659,9 @@ class _World:
                 "language",
                 "url",
                 "seed_file",
+                "text",
                 "sha256",
+                "length",
                 "note",
             ],
             sources,
@@ -752,31 +785,34 @@ class _World:
         first: int,
     ) -> Iterable[tuple]:
         """Evidence: every summit's dates, a quarter of the leaders or roles, a tenth of the
-        status changes. The sources are web pages, so the citations carry no offsets."""
+        status changes, each quoting a sentence of a source's text at its offsets."""
         bases = [CitationBasis.STATED.value] * 6 + [
             CitationBasis.IMPLIED.value,
             CitationBasis.EXTERNAL.value,
         ]
+        spans = source_sentence_spans(self.prefix)
+
+        def evidence(basis: str) -> tuple:
+            start, end = rng.choice(spans)
+            quote = SOURCE_SENTENCES[spans.index((start, end))]
+            return rng.choice(source_id), quote, start, end, basis
+
         pk = first
-        for index, row in enumerate(self.summits):
-            quote = f"The {row[1]} was set for {row[7][:4]}."
+        for index in range(len(self.summits)):
+            source, quote, start, end, basis = evidence("stated")
             target = (summit_id[index], None, None)
-            yield (pk, rng.choice(source_id), *target, "start_date", quote, None, None, "stated")
+            yield (pk, source, *target, "start_date", quote, start, end, basis)
             pk += 1
-        for index, (_, _, leader, role, _, _) in enumerate(self.attendances):
+        for index, (_, _, leader, _, _, _) in enumerate(self.attendances):
             if rng.random() < 0.25:
-                if leader is not None:
-                    field_name, quote = "leader", f"{self.leaders[leader][1]} leads the delegation."
-                else:
-                    field_name, quote = "role", f"The country takes part as {role or 'an invitee'}."
+                field_name = "leader" if leader is not None else "role"
+                source, quote, start, end, basis = evidence(rng.choice(bases))
                 target = (None, attendance_id[index], None)
-                basis = rng.choice(bases)
-                yield (pk, rng.choice(source_id), *target, field_name, quote, None, None, basis)
+                yield (pk, source, *target, field_name, quote, start, end, basis)
                 pk += 1
-        for index, (_, status, as_of, _, _) in enumerate(self.changes):
+        for index in range(len(self.changes)):
             if rng.random() < 0.1:
-                quote = f"Status reported as {status.replace('_', ' ')} on {as_of}."
+                source, quote, start, end, basis = evidence(rng.choice(bases))
                 target = (None, None, change_id[index])
-                basis = rng.choice(bases)
-                yield (pk, rng.choice(source_id), *target, "status", quote, None, None, basis)
+                yield (pk, source, *target, "status", quote, start, end, basis)
                 pk += 1

@@ -30,3 +30,29 @@ def count_queries(client, url: str) -> int:
         for query in queries
         if "SAVEPOINT" not in query["sql"] and query["sql"] != DATA_VERSION_QUERY
     )
+
+
+# A text every quote of the tests' hand-made citations is taken from.
+QUOTABLE_TEXT = (
+    "Officials said talks to invite the prime minister began in March; talks to formally "
+    "invite him followed. Invited. The leaders plan to discuss it at the summit, July 9 to 11, "
+    "quoted as historic. " + "word " * 40
+)
+
+
+def text_source(**fields):
+    """A source that holds QUOTABLE_TEXT (and a URL), to cite in hand-made citations."""
+    from summits.models import Source
+
+    fields = {"key": "article", "title": "The article", "url": "https://example.org/a"} | fields
+    return Source.objects.create(text=QUOTABLE_TEXT, **fields)
+
+
+def cite(source, quote: str, **fields):
+    """A citation of `quote`, at its first place in the source's text."""
+    from summits.models import Citation
+
+    start = source.text.index(quote)
+    return Citation.objects.create(
+        source=source, quote=quote, start=start, end=start + len(quote), **fields
+    )

@@ -4,7 +4,6 @@ evidence) only as a new step of the timeline, and every database constraint is a
 the field to change."""
 
 import datetime as dt
-import hashlib
 import itertools
 import string
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from summits.models import (
     Summit,
 )
 from summits.services import attendance_record_status
+from tests.helpers import cite, text_source
 
 ALL_MODELS = [Country, Leader, Organization, Summit, Attendance, StatusChange, Source, Citation]
 
@@ -66,7 +66,8 @@ def make_attendance(summit: Summit, country: Country | None = None, **fields: ob
 
 
 def make_source() -> Source:
-    return baker.make(Source, key="article", title="The article", url="https://example.org/a")
+    """The one source that hand-made citations quote (tests.helpers.QUOTABLE_TEXT)."""
+    return Source.objects.filter(key="article").first() or text_source()
 
 
 def form_data(response) -> dict[str, object]:
@@ -111,9 +112,7 @@ def one_of_each(db) -> dict[type[models.Model], models.Model]:
         as_of_precision=DatePrecision.MONTH,
     )
     source = make_source()
-    citation = baker.make(
-        Citation, source=source, status_change=change, field="status", quote="talks to invite"
-    )
+    citation = cite(source, "talks to invite", status_change=change, field="status")
     return {
         Country: japan,
         Leader: kishida,
@@ -288,7 +287,7 @@ def test_the_summit_page_costs_the_same_queries_for_3_or_30_attendances(
     for index in range(rows):
         country = make_country()
         make_attendance(summit, country, leader=make_leader(country), role="member")
-        baker.make(Citation, source=source, summit=summit, field=f"field_{index}", quote="q")
+        cite(source, "q", summit=summit, field=f"field_{index}")
 
     # Savepoint and release, session, user, the summit, its citations and attendances (with
     # their countries and leaders joined), and the organization and host country of its
@@ -312,8 +311,8 @@ def test_the_attendance_page_costs_the_same_queries_for_3_or_30_steps(
         change = attendance_record_status(
             attendance=attendance, status="invited", as_of=dt.date(2000 + index, 1, 1)
         )
-        baker.make(Citation, source=source, status_change=change, field="status", quote="q")
-        baker.make(Citation, source=source, attendance=attendance, field=f"f{index}", quote="q")
+        cite(source, "q", status_change=change, field="status")
+        cite(source, "q", attendance=attendance, field=f"f{index}")
 
     # Savepoint and release, session, user, the attendance (with its summit, country and
     # leader), its citations, its timeline and the timeline's citations with their sources.
@@ -331,7 +330,7 @@ def test_the_status_change_page_costs_the_same_queries_for_3_or_30_citations(
         attendance=attendance, status="invited", as_of=dt.date(2024, 4, 1)
     )
     for index in range(rows):
-        baker.make(Citation, source=source, status_change=change, field=f"f{index}", quote="q")
+        cite(source, "q", status_change=change, field=f"f{index}")
 
     # Savepoint and release, session, user, the change, its citations, and its attendance's
     # label (the attendance with its summit, country and leader).
@@ -350,16 +349,14 @@ def make_status_change() -> StatusChange:
 
 
 def make_citation(target: str) -> Citation:
-    source = baker.make(Source, url="https://example.org/")
+    source = make_source()
     country = make_country()
     records = {
         "summit": lambda: make_summit(host_country=country),
         "attendance": lambda: make_attendance(make_summit(), country, leader=make_leader(country)),
         "status_change": make_status_change,
     }
-    return baker.make(
-        Citation, source=source, field="status", quote="quoted", **{target: records[target]()}
-    )
+    return cite(source, "quoted", field="status", **{target: records[target]()})
 
 
 ROW_MAKERS = {
@@ -580,13 +577,7 @@ def test_saving_an_attendance_loaded_before_a_new_status_keeps_the_new_status(
 
 
 def test_the_summit_page_lists_its_attendances_and_its_citations(staff_client, attendance):
-    baker.make(
-        Citation,
-        source=make_source(),
-        summit=attendance.summit,
-        field="start_date",
-        quote="July 9 to 11",
-    )
+    cite(make_source(), "July 9 to 11", summit=attendance.summit, field="start_date")
 
     response = staff_client.get(admin_url(Summit, "change", attendance.summit.pk))
 
@@ -700,9 +691,7 @@ def test_a_citation_of_two_records_is_a_form_error(staff_client, attendance):
 
 
 def test_the_citation_list_truncates_long_quotes(staff_client, attendance):
-    baker.make(
-        Citation, source=make_source(), attendance=attendance, field="leader", quote="word " * 40
-    )
+    cite(make_source(), "word " * 40, attendance=attendance, field="leader")
 
     response = staff_client.get(admin_url(Citation, "changelist"))
 
@@ -749,13 +738,9 @@ ARTICLE_SEED = "000_ca46305f64ddf42a.txt"
 @pytest.fixture
 def article_source(db, settings) -> Source:
     """The article as a source, its seed file in seeds/."""
-    data = (settings.SEEDS_DIR / ARTICLE_SEED).read_bytes()
-    return baker.make(
-        Source,
-        key="article",
-        title="The article",
-        seed_file=ARTICLE_SEED,
-        sha256=hashlib.sha256(data).hexdigest(),
+    text = (settings.SEEDS_DIR / ARTICLE_SEED).read_bytes().decode("utf-8")
+    return Source.objects.create(
+        key="article", title="The article", seed_file=ARTICLE_SEED, text=text
     )
 
 
@@ -825,14 +810,29 @@ def test_recording_an_older_status_adds_to_the_timeline_without_overwriting(
     ]
 
 
-def test_a_status_change_can_cite_a_source_without_a_seed_file(staff_client, attendance):
+def test_a_status_change_can_cite_any_sources_text(staff_client, attendance):
     source = make_source()
 
     response = record_status(staff_client, attendance, source=source.pk, quote="Invited.")
 
     assert response.status_code == 302
     citation = Citation.objects.get()
-    assert (citation.quote, citation.start, citation.end) == ("Invited.", None, None)
+    start = source.text.index("Invited.")
+    assert (citation.quote, citation.start, citation.end) == ("Invited.", start, start + 8)
+
+
+def test_a_page_without_text_is_cited_as_external_without_a_quote(staff_client, attendance):
+    page = baker.make(Source, key="page", url="https://example.org/page")
+
+    quoted = record_status(staff_client, attendance, source=page.pk, quote="Invited.")
+    external = record_status(staff_client, attendance, source=page.pk, basis="external")
+
+    assert quoted.context["form"].errors == {
+        "basis": ['This source holds no text to quote: cite it with basis "external" and no quote.']
+    }
+    assert external.status_code == 302
+    citation = Citation.objects.get()
+    assert (citation.quote, citation.start, citation.basis) == ("", None, "external")
 
 
 @pytest.mark.parametrize(
@@ -851,18 +851,23 @@ def test_a_status_change_can_cite_a_source_without_a_seed_file(staff_client, att
             {"status": ["Select a valid choice. rumoured is not one of the available choices."]},
         ),
         ({"quote": "Invited."}, {"source": ["Name the source of the quote."]}),
-        ({"source": "article", "quote": ""}, {"quote": ["Quote the source verbatim."]}),
+        ({"source": "article", "quote": ""}, {"quote": ["Quote the source's text verbatim."]}),
         (
             {"source": "article", "quote": "Kishida will surely attend"},
-            {"quote": [f"The quote does not occur verbatim in {ARTICLE_SEED}."]},
+            {"quote": ["The quote does not occur verbatim in the source's text."]},
         ),
         (
             {"source": "article", "quote": "NATO summit"},
-            {"start": ["The quote occurs 3 times (at 1103, 1372, 1527): pick one."]},
+            {
+                "start": [
+                    "The quote occurs 3 times in the source's text (at 1103, 1372, 1527): "
+                    "give its offsets to say which."
+                ]
+            },
         ),
         (
             {"source": "article", "quote": "NATO summit", "start": "1104"},
-            {"start": [f"The quote does not start at 1104 in {ARTICLE_SEED}."]},
+            {"quote": ["The source's text from 1104 to 1115 is not this quote."]},
         ),
     ],
     ids=[
@@ -1048,8 +1053,8 @@ def post_change(client, obj: models.Model, **changes: object):
 def second_citation(rows, **target: object) -> Citation:
     """A citation of the record, by the same source, beside one of its `status` field."""
     if "status_change" not in target:
-        baker.make(Citation, source=rows[Source], field="status", quote="q", **target)
-    return baker.make(Citation, source=rows[Source], field="other", quote="q", **target)
+        cite(rows[Source], "talks to invite", field="status", **target)
+    return cite(rows[Source], "talks to invite", field="other", **target)
 
 
 CONSTRAINT_CASES = {
@@ -1109,11 +1114,15 @@ CONSTRAINT_CASES = {
         {"as_of": "2024-03-05"},
         "as_of",
     ),
-    "summits_source_has_origin": lambda rows: (rows[Source], {"url": None}, "url"),
-    "summits_source_seed_file_has_sha256": lambda rows: (
-        rows[Source],
-        {"seed_file": "article.txt", "sha256": "not-a-hash"},
-        "sha256",
+    "summits_source_has_origin": lambda rows: (
+        baker.make(Source, key="page", url="https://example.org/page"),
+        {"url": None},
+        "url",
+    ),
+    "summits_source_unique_text": lambda rows: (
+        baker.make(Source, key="page", url="https://example.org/page"),
+        {"text": rows[Source].text},
+        "text",
     ),
     "summits_citation_exactly_one_target": lambda rows: (
         rows[Citation],
@@ -1123,7 +1132,7 @@ CONSTRAINT_CASES = {
     "summits_citation_offsets_span_quote": lambda rows: (
         rows[Citation],
         {"start": 0, "end": 3},
-        "end",
+        "quote",
     ),
     "summits_citation_basis_valid": lambda rows: (rows[Citation], {"basis": "rumour"}, "basis"),
     "summits_citation_unique_summit": lambda rows: (
@@ -1142,8 +1151,18 @@ CONSTRAINT_CASES = {
         "start",
     ),
 }
-# Not editable in the admin at all: the status is the timeline's, written by a service.
-CONSTRAINTS_NOT_EDITABLE = {"summits_attendance_status_valid"}
+# Not editable in the admin at all: the status is the timeline's, written by a service; a
+# text's digest and length are computed from it, and only fixtures set a seed file.
+CONSTRAINTS_NOT_EDITABLE = {
+    "summits_attendance_status_valid",
+    "summits_source_text_digest",
+    "summits_source_seed_file_has_text",
+}
+# Constraints that a rule checked before them reports in its own words.
+MESSAGES_FIRST = {
+    "summits_source_unique_text": "Source 'article' holds this text already.",
+    "summits_citation_offsets_span_quote": "The source's text from 0 to 3 is not this quote.",
+}
 
 
 CONSTRAINTS = {
@@ -1169,6 +1188,8 @@ def test_a_database_constraint_is_a_form_error_on_its_field(staff_client, one_of
     if constraint.endswith("_valid"):
         # A value outside the choices is refused by the form's choice field first.
         assert message.startswith("Select a valid choice.")
+    elif constraint in MESSAGES_FIRST:
+        assert message == MESSAGES_FIRST[constraint]
     else:
         assert message == CONSTRAINTS[constraint].get_violation_error_message()
     assert model_to_dict(type(obj).objects.get(pk=obj.pk)) == before

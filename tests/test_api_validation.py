@@ -159,7 +159,7 @@ INVALID_WRITES = [
             "start": 5,
             "end": 7,
         },
-        "end",
+        "quote",
         "offsets_do_not_span_quote",
         id="citation-offsets-that-miss-the-quote",
     ),
@@ -169,13 +169,6 @@ INVALID_WRITES = [
         "url",
         "no_origin",
         id="source-without-url-or-seed-file",
-    ),
-    pytest.param(
-        "source",
-        {"key": "seed", "title": "Seed", "seed_file": "a.txt", "sha256": "ABC"},
-        "sha256",
-        "bad_sha256",
-        id="source-seed-file-with-bad-sha256",
     ),
 ]
 

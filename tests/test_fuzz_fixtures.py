@@ -33,6 +33,7 @@ from django.utils.dateparse import parse_date
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from summits.evidence import text_digest
 from summits.models import (
     Attendance,
     Citation,
@@ -776,6 +777,26 @@ IN_TEST_FIXTURES = {
     "leader-of-another-country",
     "citation-with-two-targets",
 }
+
+
+def appended_and_quoted(addition: str) -> list[tuple]:
+    """A new source, the article's text with `addition` at its end (the article's own text is
+    cited, so it cannot change), and the city's citation quoting it there, offsets in code
+    points: what must load, however long or astral the quote."""
+    text = ARTICLE_ENTRIES[ARTICLE]["fields"]["text"] + addition
+    start = len(text) - len(addition)
+    return [
+        ("set", ARTICLE, "key", "appended-article"),
+        ("set", CITY, "source", ["appended-article"]),
+        ("set", ARTICLE, "text", text),
+        ("set", ARTICLE, "sha256", text_digest(text)),
+        ("set", ARTICLE, "length", len(text)),
+        ("set", CITY, "quote", addition),
+        ("set", CITY, "start", start),
+        ("set", CITY, "end", start + len(addition)),
+    ]
+
+
 NAMED_CASES: dict[str, tuple] = {
     **{
         f"break:{name}": ("entries", [("break", 0, name)])
@@ -873,20 +894,18 @@ NAMED_CASES: dict[str, tuple] = {
     # Fixtures that must load: the judge then checks what they stored.
     "only-the-marker": ("entries", []),
     "name-at-max-length": ("entries", [("set", JP, "name", "x" * 100)]),
-    "one-megabyte-quote-spanned": (
+    "one-megabyte-quote-spanned": ("entries", appended_and_quoted("q" * 2**20)),
+    "astral-quote-spanned-in-code-points": ("entries", appended_and_quoted("🎌 Washington")),
+    # A quote that the source's text does not hold at its offsets (the evidence rule).
+    "forged-quote": ("entries", [("set", CITY, "quote", "Kishida declined.")]),
+    "forged-quote-spanned": (
         "entries",
         [
-            ("set", CITY, "quote", "q" * 2**20),
-            ("set", CITY, "end", ARTICLE_ENTRIES[CITY]["fields"]["start"] + 2**20),
+            ("set", CITY, "quote", "q" * 20),
+            ("set", CITY, "end", ARTICLE_ENTRIES[CITY]["fields"]["start"] + 20),
         ],
     ),
-    "astral-quote-spanned-in-code-points": (
-        "entries",
-        [
-            ("set", CITY, "quote", "🎌 Washington"),
-            ("set", CITY, "end", ARTICLE_ENTRIES[CITY]["fields"]["start"] + len("🎌 Washington")),
-        ],
-    ),
+    "source-text-with-a-wrong-sha256": ("entries", [("set", ARTICLE, "sha256", "0" * 64)]),
     "model-name-in-capitals": ("entries", [("model", NATO, "summits.Organization")]),
     "a-summit-removed": ("entries", [("remove", SPAIN)]),
 }

@@ -430,7 +430,8 @@ def test_offsets_whose_sum_overflows_32_bits_are_refused_by_validation(article, 
     serializer = serializers.CitationSerializer(data=payload, context=request_context())
     with transaction.atomic():
         assert not serializer.is_valid()
-    assert "end" in serializer.errors
+    # The evidence rule (the source's text at those offsets) refuses them before the database.
+    assert "quote" in serializer.errors
 
 
 def test_a_status_change_cited_with_overflowing_offsets_is_refused_by_the_service(article):
@@ -444,7 +445,7 @@ def test_a_status_change_cited_with_overflowing_offsets_is_refused_by_the_servic
     assert body.is_valid(), body.errors
     with pytest.raises(DjangoValidationError) as refused, transaction.atomic():
         attendance_record_status(attendance=_japan_at_washington(), **body.validated_data)
-    assert "citation.end" in refused.value.message_dict
+    assert "citation.quote" in refused.value.message_dict
 
 
 @pytest.mark.parametrize(
@@ -477,4 +478,5 @@ def test_a_new_citation_with_a_start_and_no_end_is_refused(article):
     serializer = serializers.CitationSerializer(data=payload, context=request_context())
     with transaction.atomic():
         assert not serializer.is_valid()
+    # Offsets come in pairs: the evidence rule asks for the end.
     assert "end" in serializer.errors

@@ -4,6 +4,7 @@ drf-standardized-errors formats the errors; this module teaches it the failures 
 the database and from Django itself, so that none of them surfaces as a 500.
 """
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError
@@ -16,8 +17,14 @@ from rest_framework import exceptions, status
 from rest_framework.fields import get_error_detail
 from rest_framework.settings import api_settings
 
+from summits.api.parsers import PayloadTooLarge
+
 # How long a client should wait before retrying while the database is away.
 RETRY_AFTER_SECONDS = 5
+
+
+# Validation errors that say the request clashes with stored data (409), not that it is malformed.
+CONFLICT_CODES = {"unique", "source_text_cited"}
 
 
 class Conflict(exceptions.ValidationError):
@@ -32,12 +39,6 @@ class DatabaseUnavailable(exceptions.APIException):
     default_detail = "The database is not answering; try again shortly."
     default_code = "database_unavailable"
     wait = RETRY_AFTER_SECONDS  # sent as Retry-After
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is larger than 1 MiB."
-    default_code = "payload_too_large"
 
 
 def _codes(detail) -> set[str]:
@@ -60,7 +61,7 @@ class ExceptionHandler(BaseExceptionHandler):
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, DjangoValidationError):
             exc = exceptions.ValidationError(detail=django_error_detail(exc))
-        if isinstance(exc, exceptions.ValidationError) and _codes(exc.detail) == {"unique"}:
+        if isinstance(exc, exceptions.ValidationError) and _codes(exc.detail) <= CONFLICT_CODES:
             return Conflict(detail=exc.detail)
         if isinstance(exc, ProtectedError | RestrictedError):
             return Conflict(
@@ -83,7 +84,8 @@ class ExceptionHandler(BaseExceptionHandler):
                 code="conflict",
             )
         if isinstance(exc, RequestDataTooBig):
-            return PayloadTooLarge()
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+            return PayloadTooLarge(f"The request body is larger than {limit} MiB.")
         if isinstance(exc, SuspiciousOperation):
             return exceptions.ParseError()
         return super().convert_known_exceptions(exc)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.reverse import reverse
 
 from summits.api import fields
 from summits.api.errors import django_error_detail
@@ -93,7 +94,10 @@ class ModelValidatingSerializer(serializers.ModelSerializer):
             instance.full_clean()
         except DjangoValidationError as error:
             raise serializers.ValidationError(django_error_detail(error)) from error
-        return attrs
+        # What the model's `clean()` works out from the rest (a quote's offsets, say).
+        return {**attrs, **{name: getattr(instance, name) for name in self.derived_fields}}
+
+    derived_fields: tuple[str, ...] = ()
 
 
 class RowSerializerMixin:
@@ -159,6 +163,21 @@ class LeaderSerializer(ModelValidatingSerializer):
 
 
 class SourceSerializer(ModelValidatingSerializer):
+    """A source; its text is sent once, when the source is added, and read at `text_url`."""
+
+    text = fields.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="The text the source was read from, verbatim (plain UTF-8): what citations "
+        "quote. Leave it out for a page the tracker holds no text of (give `url`). It cannot "
+        "change once anything cites it.",
+    )
+    text_url = serializers.SerializerMethodField(
+        help_text="Where the text is served as text/plain; null for a source without text."
+    )
+
     class Meta:
         model = Source
         fields = [
@@ -168,10 +187,20 @@ class SourceSerializer(ModelValidatingSerializer):
             "publisher",
             "language",
             "url",
-            "seed_file",
+            "text",
+            "text_url",
             "sha256",
+            "length",
+            "seed_file",
             "note",
         ]
+        read_only_fields = ["sha256", "length", "seed_file"]
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_text_url(self, source: Source) -> str | None:
+        if not source.sha256:
+            return None
+        return reverse("api:source-text", args=[source.key], request=self.context.get("request"))
 
 
 class CitationSerializer(ModelValidatingSerializer):
@@ -185,6 +214,9 @@ class CitationSerializer(ModelValidatingSerializer):
     status_change = fields.PrimaryKeyRelatedField(
         queryset=StatusChange.objects.all(), required=False, allow_null=True
     )
+
+    # Without offsets, the server finds the quote in the source's text.
+    derived_fields = ("start", "end")
 
     class Meta:
         model = Citation

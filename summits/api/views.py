@@ -2,15 +2,18 @@
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from summits.api import filters, serializers
 from summits.api.conditional import PreconditionFailed, if_match_holds, representation_etag
+from summits.api.parsers import SOURCE_BODY_MAX_BYTES
 from summits.models import (
     Attendance,
     Citation,
@@ -31,7 +34,9 @@ from summits.services import attendance_record_status
 
 def with_citations() -> Prefetch:
     """A record's citations, each with its source, in one query for all the records."""
-    return Prefetch("citations", queryset=Citation.objects.select_related("source"))
+    return Prefetch(
+        "citations", queryset=Citation.objects.select_related("source").defer("source__text")
+    )
 
 
 class CanRecordStatus(BasePermission):
@@ -284,20 +289,36 @@ class AttendanceViewSet(ModelViewSet):
 
 
 class SourceViewSet(ModelViewSet):
-    """Where the evidence comes from: a seed file kept verbatim, or a page at a URL."""
+    """Where the evidence comes from: a text held verbatim (an article, a dataset record), or a
+    page at a URL. `POST` adds one with its text, after which citations can quote it."""
 
-    queryset = Source.objects.all()
+    # A text may run to megabytes: read it only where it is written or served.
+    queryset = Source.objects.defer("text")
     serializer_class = serializers.SourceSerializer
     lookup_field = "key"
     search_fields = ["title", "author", "publisher"]
     ordering_fields = ["key", "title"]
     ordering = ["key"]
+    max_body_size = SOURCE_BODY_MAX_BYTES
+
+    @extend_schema(
+        summary="The source's text",
+        description="The text as stored, verbatim, as text/plain in UTF-8: what citations "
+        "quote, offsets counting code points from 0. 404 for a source without text.",
+        responses={(200, "text/plain"): OpenApiTypes.STR},
+    )
+    @action(detail=True, pagination_class=None, filter_backends=[])
+    def text(self, request, key=None):
+        source = self.get_object()
+        if not source.text:
+            raise NotFound("This source holds no text; see its url.")
+        return HttpResponse(source.text, content_type="text/plain; charset=utf-8")
 
 
 class CitationViewSet(ModelViewSet):
     """Evidence for one field of one record: a verbatim quote from a source."""
 
-    queryset = Citation.objects.select_related("source", "summit")
+    queryset = Citation.objects.select_related("source", "summit").defer("source__text")
     serializer_class = serializers.CitationSerializer
     filterset_fields = ["basis", "field"]
     search_fields = ["quote"]

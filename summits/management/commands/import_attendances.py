@@ -49,7 +49,9 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Imported {_count(len(rows), 'attendance')}: {report.created:,} created, "
                 f"{report.updated:,} updated, {report.unchanged:,} unchanged; "
-                f"{_count(report.status_changes, 'status change')} added."
+                f"{_count(report.status_changes, 'status change')} added"
+                + (f", with {_count(report.citations, 'citation')}" if report.citations else "")
+                + "."
             )
         )
 
