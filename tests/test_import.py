@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from summits.models import Attendance, Country, Leader, StatusChange
+from summits.models import Attendance, Citation, Country, Leader, Source, StatusChange
 from summits.services import attendances_import
 from tests.helpers import table_counts
 
@@ -230,6 +230,34 @@ def test_an_import_runs_the_same_number_of_queries_for_4_rows_as_for_1(partners)
     Attendance.objects.all().delete()
 
     assert queries(partner_rows()) == one
+
+
+def test_quotes_are_checked_in_memory_whatever_the_number_of_rows(partners):
+    text = "Invitations went out in April. Confirmations followed in June."
+    Source.objects.create(key="wire", title="Wire", text=text)
+
+    def cited(rows: list[dict]) -> list[dict]:
+        for row_ in rows:
+            for change in row_["status_changes"]:
+                word = "April" if change["status"] == "invited" else "June"
+                change["citations"] = [{"source": "wire", "quote": f"in {word}"}]
+        return rows
+
+    def queries(rows) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            attendances_import(rows=rows)
+        return len(captured)
+
+    one = queries(cited(partner_rows()[:1]))
+    Attendance.objects.all().delete()
+    four = queries(cited(partner_rows()))
+
+    assert four == one
+    assert Citation.objects.count() == 8
+    assert {citation.start for citation in Citation.objects.all()} == {
+        text.index("in April"),
+        text.index("in June"),
+    }
 
 
 def test_the_command_imports_a_json_file(partners, tmp_path, capsys):
