@@ -102,7 +102,7 @@ def test_a_bad_citation_is_reported_on_its_field_and_records_nothing(editor_clie
     assert response.status_code == 400
     attrs = {error["attr"] for error in response.json()["errors"]}
     # Offsets that do not span the quote, and a quote of a source that holds no text.
-    assert attrs == {"citation.end", "citation.basis"}
+    assert attrs == {"citation.quote", "citation.basis"}
     assert table_counts() == before
 
 
