@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from model_bakery import baker
 
-from summits.models import Attendance, Country, Organization, Summit
+from summits.models import Attendance, Citation, Country, Organization, Summit
 from tests.helpers import table_counts
 
 SUMMIT_COLUMNS = [
@@ -357,3 +357,15 @@ def test_an_apostrophe_that_guards_nothing_is_left_alone(staff_client):
     cell = csv_rows(export(staff_client, Summit))[0]["name"]
 
     assert cell == "'s-Hertogenbosch talks"
+
+
+def test_the_admin_import_writes_no_citation_so_none_goes_unchecked(staff_client, article):
+    # Its resources have no evidence columns: a forged quote in the file is not imported.
+    rows = csv_rows(export(staff_client, Attendance))
+    for row in rows:
+        row.update(source="sakamoto-2024-kishida-nato", quote="Kishida declined.", start="0")
+    citations = list(Citation.objects.values_list("pk", "quote", "start", "end"))
+
+    import_file(staff_client, Attendance, write_csv(rows))
+
+    assert list(Citation.objects.values_list("pk", "quote", "start", "end")) == citations
