@@ -12,6 +12,7 @@ from django.test.testcases import LiveServerThread
 from rest_framework.test import APIClient
 
 from summits.models import Attendance, Country, Leader, Organization, Source, Summit
+from tests.outage import Cluster, postgres_bindir
 
 
 class SerialWSGIServer(WSGIServer):
@@ -140,3 +141,17 @@ def world(db):
         attendance=attendance,
         source=source,
     )
+
+
+@pytest.fixture
+def cluster():
+    """A throwaway PostgreSQL cluster with an empty `tracker` database (tests/outage.py), for
+    the tests that stop or hang the database under a real gunicorn."""
+    cluster = Cluster(postgres_bindir())
+    try:
+        cluster.init()
+        cluster.start()
+        cluster.create_database("tracker")
+        yield cluster
+    finally:
+        cluster.close()

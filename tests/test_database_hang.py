@@ -29,7 +29,6 @@ from tests.outage import (
     django_env,
     gunicorn_path,
     manage,
-    postgres_bindir,
     why_no_cluster,
 )
 from tests.test_database_outage import assert_database_unavailable, leaks
@@ -58,18 +57,6 @@ CREATE_EDITOR = (
     "from rest_framework.authtoken.models import Token\n"
     f"Token.objects.create(user=User.objects.create_superuser('editor'), key='{TOKEN}')\n"
 )
-
-
-@pytest.fixture
-def cluster():
-    cluster = Cluster(postgres_bindir())
-    try:
-        cluster.init()
-        cluster.start()
-        cluster.create_database("tracker")
-        yield cluster
-    finally:
-        cluster.close()
 
 
 @pytest.fixture

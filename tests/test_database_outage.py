@@ -19,7 +19,6 @@ from tests.outage import (
     django_env,
     gunicorn_path,
     manage,
-    postgres_bindir,
     why_no_cluster,
 )
 
@@ -44,18 +43,6 @@ READS = [
     "/healthz",
 ]
 WRITE = "/api/countries/"
-
-
-@pytest.fixture
-def cluster():
-    cluster = Cluster(postgres_bindir())
-    try:
-        cluster.init()
-        cluster.start()
-        cluster.create_database("tracker")
-        yield cluster
-    finally:
-        cluster.close()
 
 
 @pytest.fixture
