@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -485,3 +486,14 @@ def test_a_citation_is_accepted_exactly_when_its_quote_is_the_text_at_its_offset
         accepted = True
 
     assert accepted == (quote != "" and end <= len(TEXT) and TEXT[start:end] == quote)
+
+
+def test_checking_a_quote_reads_its_source_once(editor_client, article):
+    with CaptureQueriesContext(connection) as queries:
+        response = editor_client.post(reverse("api:citation-list"), summit_citation(quote=OPENING))
+
+    assert response.status_code == 201
+    # The source named in the body, read once with its text, which the check then uses; the
+    # answer joins the source without it.
+    reads = [query["sql"] for query in queries if '"summits_source"."text"' in query["sql"]]
+    assert len(reads) == 1, reads
