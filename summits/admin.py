@@ -290,6 +290,7 @@ class RecordStatusForm(forms.Form):
     quote = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
+        strip=False,  # verbatim, spaces included
         help_text="Verbatim from the source.",
     )
     basis = forms.ChoiceField(choices=CitationBasis.choices, initial=CitationBasis.STATED)
@@ -343,6 +344,10 @@ class RecordStatusForm(forms.Form):
         return {"source": data["source"], "quote": data["quote"], "basis": data["basis"], **offsets}
 
 
+def _line_breaks_as_lf(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 class SourceForm(forms.ModelForm):
     """A source's text, pasted or uploaded as a .txt file in UTF-8."""
 
@@ -366,8 +371,12 @@ class SourceForm(forms.ModelForm):
             self.fields["text"].strip = False  # a leading space is part of the text
 
     def clean_text(self):
+        text = self.cleaned_data.get("text", "")
+        stored = self.instance.text if self.instance.pk else ""
+        if stored and _line_breaks_as_lf(text) == _line_breaks_as_lf(stored):
+            return stored  # sent back as the browser writes it: unchanged
         # Browsers send a textarea's line breaks as CRLF, whatever was pasted.
-        return self.cleaned_data.get("text", "").replace("\r\n", "\n")
+        return text.replace("\r\n", "\n")
 
     def clean(self):
         cleaned = super().clean()
@@ -803,6 +812,11 @@ class CitationAdmin(AutocompleteLabelsMixin, HistoryAdmin):
     )
 
     @admin.display(description="Target")
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "quote":
+            kwargs["strip"] = False  # verbatim, spaces included
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def target(self, citation: Citation) -> str:
         if citation.status_change_id is not None:
             return f"{citation.status_change.attendance}: {citation.status_change}"

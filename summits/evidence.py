@@ -19,11 +19,15 @@ def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def quote_places(text: str, quote: str) -> list[int]:
-    """Every offset where `quote` occurs in `text`, overlapping occurrences included."""
-    places = []
+def quote_places(text: str, quote: str, *, at_most: int) -> list[int]:
+    """The first `at_most` offsets where `quote` occurs in `text`, overlapping ones included.
+
+    Bounded: "a" * 20,000 occurs two million times in "a" * 2,000,000, and listing them all
+    held a worker for minutes; each `find` is linear in the text.
+    """
+    places: list[int] = []
     at = text.find(quote)
-    while at != -1:
+    while at != -1 and len(places) < at_most:
         places.append(at)
         at = text.find(quote, at + 1)
     return places
@@ -49,7 +53,7 @@ def quote_span(*, text: str, quote: str, start: int | None, end: int | None) -> 
                 }
             )
         return start, end
-    places = quote_places(text, quote)
+    places = quote_places(text, quote, at_most=_SHOWN_PLACES + 1)
     if not places:
         raise ValidationError(
             {
@@ -61,14 +65,17 @@ def quote_span(*, text: str, quote: str, start: int | None, end: int | None) -> 
         )
     if len(places) > 1:
         shown = ", ".join(str(place) for place in places[:_SHOWN_PLACES])
-        more = f" and {len(places) - _SHOWN_PLACES} more" if len(places) > _SHOWN_PLACES else ""
+        if len(places) > _SHOWN_PLACES:
+            count, shown = f"more than {_SHOWN_PLACES}", f"{shown}, ..."
+        else:
+            count = f"{len(places)}"
         raise ValidationError(
             {
                 "start": ValidationError(
-                    "The quote occurs %(count)d times in the source's text (at %(places)s): "
+                    "The quote occurs %(count)s times in the source's text (at %(places)s): "
                     "give its offsets to say which.",
                     code="quote_ambiguous",
-                    params={"count": len(places), "places": shown + more},
+                    params={"count": count, "places": shown},
                 )
             }
         )
@@ -133,6 +140,15 @@ def _verify_quote(citation, *, text: str) -> None:
                 }
             )
         return
+    if citation.basis == "external":
+        raise ValidationError(
+            {
+                "basis": ValidationError(
+                    "A quote of this source's text is stated or implied by it, not external.",
+                    code="external_basis_with_text",
+                )
+            }
+        )
     if not citation.quote:
         raise ValidationError(
             {"quote": ValidationError("Quote the source's text verbatim.", code="required")}

@@ -592,7 +592,9 @@ class Source(ConstraintFieldsModel):
         validators=[validators.single_line],
     )
     text = models.TextField(
-        blank=True, help_text="The text, verbatim: what citations of this source quote."
+        blank=True,
+        help_text="The text, verbatim: what citations of this source quote.",
+        validators=[validators.multiline],
     )
     sha256 = models.CharField(
         max_length=64, blank=True, editable=False, help_text="Of the text's UTF-8 bytes."

@@ -786,10 +786,8 @@ class _World:
     ) -> Iterable[tuple]:
         """Evidence: every summit's dates, a quarter of the leaders or roles, a tenth of the
         status changes, each quoting a sentence of a source's text at its offsets."""
-        bases = [CitationBasis.STATED.value] * 6 + [
-            CitationBasis.IMPLIED.value,
-            CitationBasis.EXTERNAL.value,
-        ]
+        # A quote of a source's text is stated or implied by it, never external.
+        bases = [CitationBasis.STATED.value] * 6 + [CitationBasis.IMPLIED.value] * 2
         spans = source_sentence_spans(self.prefix)
 
         def evidence(basis: str) -> tuple:

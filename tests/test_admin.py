@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, models
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
@@ -1313,3 +1314,39 @@ def test_an_admin_search_past_the_apis_bounds_searches_nothing_and_says_why(staf
         )
         assert response.status_code == 200
         assert response.json()["results"] == []
+
+
+def test_a_text_file_with_a_nul_byte_is_a_form_error(staff_client):
+    upload = SimpleUploadedFile("article.txt", b"hello\x00world")
+
+    response = staff_client.post(
+        admin_url(Source, "add"),
+        {"key": "nul", "title": "Nul", "language": "en", "text_file": upload},
+    )
+
+    assert response.status_code == 200
+    assert "text" in response.context["adminform"].form.errors
+    assert not Source.objects.filter(key="nul").exists()
+
+
+def test_an_uploaded_text_is_kept_character_for_character(staff_client):
+    text = "Line one\r\nLine two\n\u2019quoted\u2019 \u00e9t\u00e9\n"
+    upload = SimpleUploadedFile("article.txt", text.encode("utf-8"))
+
+    response = staff_client.post(
+        admin_url(Source, "add"),
+        {"key": "uploaded", "title": "Uploaded", "language": "en", "text_file": upload},
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Source.objects.get(key="uploaded").text == text
+
+
+def test_editing_a_sources_title_leaves_its_text_as_it_was(staff_client):
+    source = Source.objects.create(key="crlf", title="Old", text="line one\r\nline two\rthree")
+
+    response = post_change(staff_client, source, title="New")
+
+    assert response.status_code == 302
+    source.refresh_from_db()
+    assert (source.title, source.text) == ("New", "line one\r\nline two\rthree")

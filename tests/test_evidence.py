@@ -2,18 +2,19 @@
 that writes a citation, and a cited text never changes."""
 
 import json
+import threading
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from summits.evidence import text_digest
+from summits.evidence import quote_span, text_digest
 from summits.models import Attendance, Citation, Source, StatusChange, Summit
 from summits.services import attendances_import
 from tests.helpers import table_counts
@@ -497,3 +498,114 @@ def test_checking_a_quote_reads_its_source_once(editor_client, article):
     # answer joins the source without it.
     reads = [query["sql"] for query in queries if '"summits_source"."text"' in query["sql"]]
     assert len(reads) == 1, reads
+
+
+# What an attack on a live server found.
+
+
+def test_a_quote_that_occurs_millions_of_times_is_answered_at_once():
+    # Listing every overlapping place of "a" * 20,000 in "a" * 2,000,000 held a worker for
+    # minutes; the places are counted up to what the message shows.
+    with pytest.raises(ValidationError) as refused:
+        quote_span(text="a" * 2_000_000, quote="a" * 20_000, start=None, end=None)
+
+    [message] = refused.value.message_dict["start"]
+    assert message.startswith("The quote occurs more than 10 times in the source's text (at 0, 1,")
+
+
+def test_a_quote_keeps_its_spaces_and_tabs(editor_client, article):
+    Source.objects.create(key="spaced", title="Spaced", text="one  two\tthree  four")
+
+    response = editor_client.post(
+        reverse("api:citation-list"),
+        summit_citation(source="spaced", quote=" two\tthree ", field="name"),
+    )
+
+    assert response.status_code == 201, response.json()
+    assert (response.json()["quote"], response.json()["start"]) == (" two\tthree ", 4)
+
+
+def test_a_quote_of_a_text_is_not_external(editor_client, article):
+    response = editor_client.post(
+        reverse("api:citation-list"), summit_citation(quote=OPENING, basis="external")
+    )
+
+    assert response.status_code == 400
+    assert error_attrs(response) == {"basis": "external_basis_with_text"}
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_a_text_cannot_change_under_a_citation_being_written():
+    """Two transactions at once: one cites the text, the other replaces it. The second waits
+    for the first (the citation trigger holds the source row FOR SHARE) and is then refused;
+    without the lock both committed and the quote no longer matched (found by an attack)."""
+    source = Source.objects.create(key="race", title="Race", text="alpha beta gamma")
+    summit = Summit.objects.create(slug="race", name="Race", start_date="2024-07-09")
+    cited, release = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def cite() -> None:
+        try:
+            with transaction.atomic():
+                Citation.objects.create(
+                    source=source, summit=summit, field="name", quote="alpha", start=0, end=5
+                )
+                cited.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def edit() -> None:
+        cited.wait(10)
+        try:
+            with transaction.atomic():
+                replacement = "ZZZZZ other words"
+                Source.objects.filter(pk=source.pk).update(
+                    text=replacement, sha256=text_digest(replacement), length=len(replacement)
+                )
+            outcome["edit"] = "committed"
+        except IntegrityError as error:
+            outcome["edit"] = str(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=cite), threading.Thread(target=edit)]
+    for thread in threads:
+        thread.start()
+    assert wait_for_a_lock_wait(), "the edit never waited for the citation"
+    release.set()
+    for thread in threads:
+        thread.join(20)
+
+    assert "summits_source_cited_text_is_fixed" in str(outcome["edit"])
+    citation = Citation.objects.get(source__key="race")
+    assert Source.objects.get(key="race").text[citation.start : citation.end] == citation.quote
+
+
+def wait_for_a_lock_wait(polls: int = 200) -> bool:
+    """Whether, within `polls` looks at pg_stat_activity, some backend waits on a row lock."""
+    with connection.cursor() as cursor:
+        for _ in range(polls):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            cursor.execute("SELECT pg_sleep(0.05)")
+    return False
+
+
+def test_a_collision_between_transactions_is_a_409_asking_to_retry():
+    from psycopg import errors as psycopg_errors
+
+    from summits.api.errors import ExceptionHandler
+
+    collided = OperationalError("deadlock detected")
+    collided.__cause__ = psycopg_errors.DeadlockDetected("deadlock detected")
+
+    converted = ExceptionHandler(collided, {}).convert_known_exceptions(collided)
+
+    assert converted.status_code == 409

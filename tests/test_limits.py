@@ -141,3 +141,25 @@ def test_a_signed_in_clients_304s_count_against_its_own_budget(editor_client, wo
     codes = [editor_client.get(url, HTTP_IF_NONE_MATCH=tag).status_code for _ in range(5)]
 
     assert codes == [304] * 4 + [429]
+
+
+def test_white_space_around_a_username_buys_no_fresh_budget(anonymous_client, editor):
+    spellings = ["editor", "editor ", " editor", "editor\t", "editor\u2003", "EDITOR\u3000"]
+
+    codes = [guess(anonymous_client, name, "wrong").status_code for name in spellings]
+
+    assert codes == [400] * 5 + [429]
+
+
+def test_the_admin_login_has_the_same_budget_of_guesses(client, staff):
+    url = reverse("admin:login")
+    codes = [
+        client.post(url, {"username": "staff", "password": f"guess-{n}"}).status_code
+        for n in range(5)
+    ]
+
+    refused = client.post(url, {"username": "staff", "password": "not-a-real-password"})
+
+    assert codes == [200] * 5  # the login page again, with its error
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60

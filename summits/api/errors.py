@@ -27,6 +27,17 @@ RETRY_AFTER_SECONDS = 5
 CONFLICT_CODES = {"unique", "source_text_cited"}
 
 
+COLLIDED = "This write collided with another made at the same time; send it again."
+
+
+def transaction_collided(exc: Exception) -> bool:
+    """Whether the database rolled the request back for colliding with another transaction
+    (a deadlock, a serialization failure): the client should retry, not wait for an outage."""
+    # SQLSTATE class 40, "transaction rollback": 40001 serialization failure, 40P01 deadlock.
+    sqlstate = getattr(exc.__cause__, "sqlstate", None) or ""
+    return isinstance(exc, OperationalError) and sqlstate.startswith("40")
+
+
 class Conflict(exceptions.ValidationError):
     """The request is well formed but clashes with data already stored (a duplicate, say)."""
 
@@ -67,6 +78,10 @@ class ExceptionHandler(BaseExceptionHandler):
             return Conflict(
                 detail={api_settings.NON_FIELD_ERRORS_KEY: [_protected_detail(exc)]},
                 code="protected",
+            )
+        if transaction_collided(exc):
+            return Conflict(
+                detail={api_settings.NON_FIELD_ERRORS_KEY: [COLLIDED]}, code="write_collided"
             )
         if isinstance(exc, OperationalError | InterfaceError):
             return DatabaseUnavailable()
@@ -129,6 +144,8 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> JsonResponse | None:
+        if transaction_collided(exception):
+            return error_response(409, "write_collided", COLLIDED)
         if isinstance(exception, OperationalError | InterfaceError):
             return database_unavailable()
         return None

@@ -220,6 +220,7 @@ class CitationSerializer(ModelValidatingSerializer):
 
     class Meta:
         model = Citation
+        extra_kwargs = {"quote": {"trim_whitespace": False}}  # verbatim, spaces included
         fields = [
             "id",
             "source",

@@ -102,9 +102,12 @@ class LoginRateThrottle(FailOpenThrottleMixin, throttling.SimpleRateThrottle):
     scope = "login"
 
     def get_cache_key(self, request, view):
-        data = request.data if isinstance(request.data, dict) else {}
-        username = data.get("username")
-        username = username.casefold() if isinstance(username, str) else ""
+        # The API's JSON body, or the admin login's form (a plain Django request).
+        data = request.data if hasattr(request, "data") else request.POST
+        username = data.get("username") if hasattr(data, "get") else None
+        # As the login compares it: stripped of white space (any, Unicode's too), and each
+        # spelling of a letter's case counted as one.
+        username = username.strip().casefold() if isinstance(username, str) else ""
         # Hashed: a username of any length or alphabet makes a key of one size.
         tried = hashlib.sha256(username.encode()).hexdigest()[:32]
         return self.cache_format % {

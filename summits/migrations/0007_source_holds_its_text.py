@@ -18,7 +18,8 @@ from django.db import migrations, models
 _QUOTE_RULE_SQL = """
     CASE WHEN {text} = '' THEN {row}.basis <> 'external' OR {row}.quote <> ''
                                OR {row}.start IS NOT NULL
-         ELSE {row}.quote = '' OR {row}.start IS NULL OR {row}."end" IS NULL
+         ELSE {row}.basis = 'external' OR {row}.quote = ''
+              OR {row}.start IS NULL OR {row}."end" IS NULL
               OR substr({text}, {row}.start + 1, {row}."end" - {row}.start) {distinct} {row}.quote
     END
 """
@@ -33,7 +34,9 @@ POSTGRESQL = {
         DECLARE
             source_text text;
         BEGIN
-            SELECT text INTO source_text FROM summits_source WHERE id = NEW.source_id;
+            -- FOR SHARE: a concurrent change of the text waits for this citation to commit
+            -- (and is then refused, the text being cited), or this reads the changed text.
+            SELECT text INTO source_text FROM summits_source WHERE id = NEW.source_id FOR SHARE;
             IF FOUND AND ({_QUOTE_RULE_SQL.format(text="source_text", row="NEW", distinct="IS DISTINCT FROM")}) THEN
                 RAISE EXCEPTION '{_BAD_QUOTE}' USING ERRCODE = 'check_violation';
             END IF;
