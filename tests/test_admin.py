@@ -19,6 +19,7 @@ from django.urls import reverse
 from model_bakery import baker
 
 from summits.dates import DatePrecision
+from summits.evidence import text_digest
 from summits.models import (
     Attendance,
     Citation,
@@ -1350,3 +1351,17 @@ def test_editing_a_sources_title_leaves_its_text_as_it_was(staff_client):
     assert response.status_code == 302
     source.refresh_from_db()
     assert (source.title, source.text) == ("New", "line one\r\nline two\rthree")
+
+
+def test_a_pasted_text_is_kept_with_its_line_breaks_as_newlines(staff_client):
+    pasted = "  Indented first line,\r\nthen a \u2019curly\u2019 one.\r\n"  # as a browser sends it
+
+    response = staff_client.post(
+        admin_url(Source, "add"),
+        {"key": "pasted", "title": "Pasted", "language": "en", "text": pasted},
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    source = Source.objects.get(key="pasted")
+    assert source.text == "  Indented first line,\nthen a \u2019curly\u2019 one.\n"
+    assert (source.length, source.sha256) == (len(source.text), text_digest(source.text))
