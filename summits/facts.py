@@ -26,7 +26,7 @@ from typing import Any
 from django.db import models
 
 from summits.dates import DatePrecision, parse_partial_date
-from summits.evidence import text_digest
+from summits.evidence import citable_fields, text_digest
 from summits.models import (
     Attendance,
     Citation,
@@ -597,11 +597,11 @@ def _citation_fields(
         raise row.fail(f"`basis` is {basis!r}; use one of {', '.join(Citation.Basis.values)}.")
     target_model = MODELS[target_kind]
     cited = row.text("field", required=True)
-    cited_fields = {f.name for f in target_model._meta.concrete_fields if not f.primary_key}
+    cited_fields = citable_fields(target_model)
     if cited not in cited_fields:
         raise row.fail(
             f"`field` is {cited!r}, which is not a field of {target_model._meta.label}; use one "
-            f"of {', '.join(sorted(cited_fields))}."
+            f"of {', '.join(cited_fields)}."
         )
     quote = row.text("quote")
     occurrence = row.get("occurrence")

@@ -116,8 +116,8 @@ class ImportReport:
 
 
 _ROW_KEYS = frozenset({"summit", "country", "leader", "role", "note", "status_changes"})
-_CHANGE_KEYS = frozenset({"status", "as_of", "as_of_precision", "note", "citations"})
 _CHANGE_TEXT_KEYS = frozenset({"status", "as_of", "as_of_precision", "note"})
+_CHANGE_KEYS = _CHANGE_TEXT_KEYS | {"citations"}
 _CITATION_KEYS = frozenset({"source", "field", "quote", "start", "end", "basis"})
 _ROW_TYPES = {
     "summit": str,

@@ -35,6 +35,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def file_tail(path: Path, lines: int = 30) -> str:
+    """The last `lines` lines of a log file, or nothing if it cannot be read."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
 def postgres_bindir() -> Path | None:
     """The directory of `initdb` and `pg_ctl`: `pg_config --bindir`, else the newest
     /usr/lib/postgresql/*/bin."""
@@ -197,10 +205,7 @@ class Cluster:
         self.paused = []
 
     def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.logfile.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+        return file_tail(self.logfile, lines)
 
     def close(self) -> None:
         """Stop the cluster if it runs (killing its postmaster if pg_ctl cannot) and remove
@@ -303,10 +308,7 @@ class RedisServer:
         self.process.send_signal(signal.SIGCONT)
 
     def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.logfile.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+        return file_tail(self.logfile, lines)
 
     def close(self) -> None:
         """Kill the server if it runs and remove its directory."""
