@@ -28,6 +28,7 @@ from django.db import models
 from summits.dates import DatePrecision, parse_partial_date
 from summits.evidence import citable_fields, text_digest
 from summits.models import (
+    ISO_COUNTRY_CODE,
     Attendance,
     Citation,
     Country,
@@ -68,7 +69,7 @@ CITATION_TARGET_FIELDS: dict[str, str] = {
     "status_changes": "status_change",
 }
 _TOP_LEVEL_KEYS = {"extends", "citation_defaults", *KINDS[:6]}
-_ISO_ALPHA2 = re.compile(r"^[A-Z]{2}$")
+_ISO_COUNTRY_CODE = re.compile(ISO_COUNTRY_CODE)
 
 Key = tuple[str, ...]
 
@@ -456,8 +457,11 @@ def _ref(
 
 def _country_fields(*, row: _Row, key: Key, catalog: _Catalog, seeds: _Seeds) -> dict[str, Any]:
     code = row.text("code", required=True)
-    if not _ISO_ALPHA2.match(code):
-        raise row.fail(f"country code {code!r} is not two capital letters (ISO 3166-1 alpha-2).")
+    if not _ISO_COUNTRY_CODE.match(code):
+        raise row.fail(
+            f"country code {code!r} is not two capital letters (ISO 3166-1 alpha-2), "
+            "or four for a former country (ISO 3166-3 alpha-4)."
+        )
     return {"code": code, "name": row.text("name", required=True)}
 
 

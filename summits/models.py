@@ -17,7 +17,8 @@ from summits import validators
 from summits.dates import DatePrecision, anniversary_year, display_date_range, display_partial_date
 from summits.evidence import citation_verify, text_digest
 
-ISO_ALPHA2 = r"^[A-Z]{2}$"
+# ISO 3166-1 alpha-2 for a current country, ISO 3166-3 alpha-4 for one that no longer exists.
+ISO_COUNTRY_CODE = r"^[A-Z]{2}([A-Z]{2})?$"
 SHA256_HEX = r"^[0-9a-f]{64}$"
 
 
@@ -76,25 +77,31 @@ class CountryManager(models.Manager["Country"]):
 
 
 class Country(ConstraintFieldsModel):
-    """A sovereign state, identified by its ISO 3166-1 alpha-2 code."""
+    """A sovereign state, identified by its ISO 3166-1 alpha-2 code, or by its ISO 3166-3
+    alpha-4 code when it no longer exists (DDDE, the German Democratic Republic)."""
 
-    code = models.CharField(max_length=2, unique=True, help_text="ISO 3166-1 alpha-2, e.g. JP.")
+    code = models.CharField(
+        max_length=4,
+        unique=True,
+        help_text="ISO 3166-1 alpha-2, e.g. JP; ISO 3166-3 alpha-4 for a former country, e.g. SUHH.",
+    )
     name = models.CharField(max_length=100, validators=[validators.single_line])
 
     history = HistoricalRecords()
     objects = CountryManager()
 
-    constraint_fields = {"summits_country_code_iso_alpha2": "code"}
+    constraint_fields = {"summits_country_code_iso": "code"}
 
     class Meta:
         ordering = ["code"]
         verbose_name_plural = "countries"
         constraints = [
             models.CheckConstraint(
-                condition=Q(code__regex=ISO_ALPHA2),
-                name="summits_country_code_iso_alpha2",
+                condition=Q(code__regex=ISO_COUNTRY_CODE),
+                name="summits_country_code_iso",
                 violation_error_code="invalid_code",
-                violation_error_message="A country code is two capital letters (ISO 3166-1 alpha-2).",
+                violation_error_message="A country code is two capital letters (ISO 3166-1 "
+                "alpha-2), or four for a former country (ISO 3166-3 alpha-4).",
             ),
         ]
 
@@ -161,6 +168,37 @@ class Leader(ConstraintFieldsModel):
                         )
                     }
                 )
+
+
+class LeaderName(ConstraintFieldsModel):
+    """Another name a leader is known by: a spelling a record gave ("Kishida Fumio"), or the
+    name in another language. Searches and imports find the leader by it."""
+
+    leader = models.ForeignKey(Leader, on_delete=models.CASCADE, related_name="other_names")
+    name = models.CharField(max_length=200, validators=[validators.single_line])
+    language = models.CharField(
+        max_length=35,
+        blank=True,
+        help_text="BCP 47, e.g. ja; blank for a spelling in the records' own language.",
+        validators=[validators.single_line],
+    )
+
+    history = HistoricalRecords()
+
+    constraint_fields = {"summits_leadername_once": "name"}
+
+    class Meta:
+        ordering = ["leader", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["leader", "name", "language"],
+                name="summits_leadername_once",
+                violation_error_message="The leader already has this name.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} [{self.language}]" if self.language else self.name
 
 
 class OrganizationManager(models.Manager["Organization"]):

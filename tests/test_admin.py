@@ -1060,7 +1060,7 @@ def second_citation(rows, **target: object) -> Citation:
 
 
 CONSTRAINT_CASES = {
-    "summits_country_code_iso_alpha2": lambda rows: (rows[Country], {"code": "jp"}, "code"),
+    "summits_country_code_iso": lambda rows: (rows[Country], {"code": "jp"}, "code"),
     "summits_leader_term_end_on_or_after_start": lambda rows: (
         rows[Leader],
         {"term_start": "2024-01-01", "term_end": "2023-01-01"},

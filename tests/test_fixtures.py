@@ -485,7 +485,7 @@ def _bad_two_citation_targets(entries: list[dict]) -> None:
         ),
         pytest.param(
             _bad_country_code,
-            ["bad.json", "summits_country_code_iso_alpha2"],
+            ["bad.json", "summits_country_code_iso"],
             id="lowercase-country-code",
         ),
         pytest.param(
