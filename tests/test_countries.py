@@ -1,7 +1,10 @@
 """Countries by ISO code, and the ISO code for each country the State Department's records name."""
 
+import io
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 
 from summits.countries import country_for_code, iso_countries_add, iso_country_name
 from summits.historyatstate import countries as historyatstate
@@ -581,3 +584,14 @@ def test_a_former_country_s_code_is_valid_and_a_malformed_one_is_not():
         with pytest.raises(ValidationError) as error:
             Country(code=code, name="Nowhere").full_clean()
         assert list(error.value.message_dict) == ["code"]
+
+
+@pytest.mark.django_db
+def test_a_fresh_tracker_knows_every_iso_country_and_keeps_the_fixtures_names():
+    out = io.StringIO()
+
+    call_command("load_initial_data", stdout=out)
+
+    assert "Added the 242 ISO 3166-1 countries the fixtures lack." in out.getvalue()
+    assert Country.objects.count() == ISO_3166_1_COUNTRIES
+    assert Country.objects.get(code="US").name == "United States"

@@ -1,12 +1,21 @@
-"""Load the article's data into an empty database, and never over what editors have changed."""
+"""Load the article's data and every ISO country into an empty database.
+
+Never over what editors have changed: a database holding any summit data is left as it is.
+"""
 
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from summits.countries import iso_countries_add
 
 
 class Command(BaseCommand):
-    help = "Load the article and context fixtures, but only into an empty database."
+    help = (
+        "Load the article and context fixtures and every ISO 3166-1 country, "
+        "but only into an empty database."
+    )
 
     fixtures = ("article", "context")
 
@@ -15,5 +24,10 @@ class Command(BaseCommand):
         if any(model._default_manager.exists() for model in models):
             self.stdout.write("The database already holds summit data; nothing was loaded.")
             return
-        call_command("loaddata", *self.fixtures, verbosity=options["verbosity"])
+        with transaction.atomic():
+            call_command("loaddata", *self.fixtures, verbosity=options["verbosity"])
+            added = iso_countries_add()
         self.stdout.write(self.style.SUCCESS(f"Loaded the fixtures: {', '.join(self.fixtures)}."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Added the {added} ISO 3166-1 countries the fixtures lack.")
+        )
