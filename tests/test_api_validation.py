@@ -99,7 +99,18 @@ INVALID_WRITES = [
         id="country-digit-in-code",
     ),
     pytest.param(
-        "country", {"code": "JPN", "name": "Japan"}, "code", "max_length", id="country-alpha3-code"
+        "country",
+        {"code": "JPN", "name": "Japan"},
+        "code",
+        "invalid_code",
+        id="country-alpha3-code",
+    ),
+    pytest.param(
+        "country",
+        {"code": "SUHHX", "name": "Soviet Union"},
+        "code",
+        "max_length",
+        id="country-code-past-alpha4",
     ),
     pytest.param(
         "leader",
