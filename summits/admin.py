@@ -37,6 +37,7 @@ from summits.models import (
     CitationBasis,
     Country,
     Leader,
+    LeaderName,
     Organization,
     Source,
     StatusChange,
@@ -260,6 +261,15 @@ class StatusChangeInline(ReadOnlyInline):
         )
 
 
+class LeaderNameInline(admin.TabularInline):
+    """The other names a leader is known by: spellings the records give, names in other
+    languages."""
+
+    model = LeaderName
+    fields = ("name", "language")
+    extra = 0
+
+
 class AttendanceInline(AutocompleteLabelsMixin, admin.TabularInline):
     model = Attendance
     fields = ("country", "leader", "role", "status")
@@ -425,10 +435,18 @@ class LeaderAdmin(AutocompleteLabelsMixin, HistoryAdmin):
     list_display = ("name", "office", "country", "term_start", "term_end", "slug")
     list_filter = ("office", ("country", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("country",)
-    search_fields = ("name", "slug", "office", "country__name", "=country__code")
+    search_fields = (
+        "name",
+        "slug",
+        "other_names__name",
+        "office",
+        "country__name",
+        "=country__code",
+    )
     ordering = ("name", "slug")
     autocomplete_fields = ("country",)
     prepopulated_fields = {"slug": ("name",)}
+    inlines = (LeaderNameInline,)
 
     def get_queryset(self, request):
         # Autocomplete labels read the country code; the changelist ignores
@@ -532,6 +550,7 @@ class AttendanceAdmin(AutocompleteLabelsMixin, NaturalKeyImportExportAdmin, Hist
         "country__name",
         "=country__code",
         "leader__name",
+        "leader__other_names__name",
         "leader__slug",
         "note",
     )

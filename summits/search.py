@@ -57,4 +57,12 @@ def _field_condition(model, search_field: str, term: str, lookup_for) -> Q:
             _field_condition(related, prefix + rest, term, lookup_for)
         ).values("pk")
         return Q(**{f"{relation}__in": matching})
+    if field is not None and field.one_to_many:
+        # A leader's other names: rows of `model` that some matching related row points to,
+        # without joining (a join repeats a row per match).
+        related = field.related_model
+        matching = related._base_manager.filter(
+            _field_condition(related, prefix + rest, term, lookup_for)
+        ).values(field.field.attname)
+        return Q(pk__in=matching)
     return Q(**{lookup_for(model, search_field): term})

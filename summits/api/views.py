@@ -165,7 +165,7 @@ class LeaderViewSet(AttendanceRecordMixin, ModelViewSet):
     serializer_class = serializers.LeaderSerializer
     filterset_class = filters.LeaderFilter
     lookup_field = "slug"
-    search_fields = ["name", "slug"]
+    search_fields = ["name", "slug", "other_names__name"]
     ordering_fields = ["name", "slug"]
     ordering = ["name"]
 
@@ -219,7 +219,7 @@ class AttendanceViewSet(ModelViewSet):
     )
     serializer_class = serializers.AttendanceSerializer
     filterset_class = filters.AttendanceFilter
-    search_fields = ["leader__name", "country__name", "summit__name"]
+    search_fields = ["leader__name", "leader__other_names__name", "country__name", "summit__name"]
     ordering_fields = ["id"]
     ordering = ["id"]
 

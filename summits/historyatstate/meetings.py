@@ -1,0 +1,221 @@
+"""The summits a record's free text names: "Attended NATO 75th Anniversary Summit in
+Washington, DC." names a NATO summit; "Participated in the U.S.-ASEAN and East Asia Summits."
+names two.
+
+Each series the records speak of is listed below with the words that name it; a series is found
+only where those words lead to the word "Summit" within the same sentence, so "Attended NATO
+Accession ceremony." names none. What a sentence does not name is not guessed: a "summit meeting
+with Russian President Vladimir Putin" belongs to no series here, and a record that names none is
+reported as about no summit.
+"""
+
+import re
+from dataclasses import dataclass
+
+# A hyphen, or the hyphen, en dash or em dash the files also write ("G–20").
+_DASH = r"[-\u2010\u2013\u2014]"
+# Up to the word Summit, within the sentence: any character but a full stop or semicolon, or a
+# full stop inside an abbreviation ("U.S.-EU").
+_TO_SUMMIT = r"(?:[^.;]|\.(?=\S)){0,60}?\b[Ss]ummit"
+
+
+@dataclass(frozen=True)
+class Series:
+    """Summits of one organization or format, as the tracker keeps them."""
+
+    slug: str
+    name: str
+    short_name: str
+    summit_name: str  # "NATO Summit": a created summit is "NATO Summit 2009, Strasbourg"
+    words: str  # a regular expression for the words that name the series
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(rf"(?:{self.words}){_TO_SUMMIT}")
+
+
+SERIES = (
+    Series("nato", "North Atlantic Treaty Organization", "NATO", "NATO Summit", r"\bNATO\b"),
+    Series(
+        "g7",
+        "Group of Seven",
+        "G7",
+        "G7 Summit",
+        # The G8 years (1997-2013) are the same series of summits.
+        rf"\bG{_DASH}?[78]\b|\bGroup of (?:Seven|Eight)\b",
+    ),
+    Series("g20", "Group of Twenty", "G20", "G20 Summit", rf"\bG{_DASH}?20\b|\bGroup of Twenty\b"),
+    Series(
+        "apec",
+        "Asia-Pacific Economic Cooperation",
+        "APEC",
+        "APEC Leaders' Summit",
+        r"\bAPEC\b|\bAsia[- ]Pacific Economic Cooperation\b",
+    ),
+    Series(
+        "apep",
+        "Americas Partnership for Economic Prosperity",
+        "APEP",
+        "APEP Leaders' Summit",
+        r"\bAPEP\b|\bAmericas Partnership for Economic Prosperity\b",
+    ),
+    Series(
+        "us-asean",
+        "U.S.-ASEAN Summit",
+        "U.S.-ASEAN",
+        "U.S.-ASEAN Summit",
+        rf"\bU\.S\.{_DASH}ASEAN\b|\bUnited States{_DASH}ASEAN\b",
+    ),
+    Series(
+        "asean",
+        "Association of Southeast Asian Nations",
+        "ASEAN",
+        "ASEAN Summit",
+        rf"(?<!U\.S\.)(?<!{_DASH})\bASEAN\b",
+    ),
+    Series("east-asia-summit", "East Asia Summit", "EAS", "East Asia Summit", r"\bEast Asian?\b"),
+    Series("quad", "Quadrilateral Security Dialogue", "Quad", "Quad Leaders' Summit", r"\bQuad\b"),
+    Series(
+        "summit-of-the-americas",
+        "Summit of the Americas",
+        "Summit of the Americas",
+        "Summit of the Americas",
+        # The name comes after the word Summit: matched whole.
+        r"(?=Summit of the Americas)",
+    ),
+    Series(
+        "us-africa-leaders-summit",
+        "U.S.-Africa Leaders' Summit",
+        "U.S.-Africa",
+        "U.S.-Africa Leaders' Summit",
+        rf"\b(?:U\.S\.|United States){_DASH}Africa Leaders['\u2019]?(?= Summit)",
+    ),
+    Series(
+        "north-american-leaders-summit",
+        "North American Leaders' Summit",
+        "NALS",
+        "North American Leaders' Summit",
+        r"\bNorth American Leaders['\u2019]?(?= Summit)",
+    ),
+    Series(
+        "us-eu",
+        "U.S.-European Union Summit",
+        "U.S.-EU",
+        "U.S.-EU Summit",
+        rf"\b(?:U\.S\.|United States){_DASH}(?:EU|European Union)\b",
+    ),
+    Series(
+        "us-pacific-islands",
+        "U.S.-Pacific Island Country Summit",
+        "U.S.-Pacific Islands",
+        "U.S.-Pacific Island Country Summit",
+        r"\bPacific Islands? Countr(?:y|ies)(?= Summit)",
+    ),
+    Series(
+        "un",
+        "United Nations",
+        "UN",
+        "UN Summit",
+        r"\b(?:UN|U\.N\.|United Nations)\b(?= Millenn?ium Summit)",
+    ),
+    Series("aukus", "AUKUS", "AUKUS", "AUKUS Summit", r"\bAUKUS\b"),
+    Series("c5-plus-1", "C5+1", "C5+1", "C5+1 Summit", r"\bC5\+1"),
+    Series(
+        "gcc",
+        "Gulf Cooperation Council",
+        "GCC",
+        "GCC Summit",
+        r"\bGulf Cooperation Council\b|\bGCC\b|(?=Summit of the Gulf Cooperation Council)",
+    ),
+    Series("three-seas", "Three Seas Initiative", "Three Seas", "Three Seas Summit", r"Three Seas"),
+    Series(
+        "bucharest-nine",
+        "Bucharest Nine",
+        "B9",
+        "Bucharest Nine Summit",
+        r"\bBucharest Nine\b|(?=summit with leaders of the Bucharest Nine)",
+    ),
+    Series(
+        "us-nordic",
+        "U.S.-Nordic Leaders' Summit",
+        "U.S.-Nordic",
+        "U.S.-Nordic Leaders' Summit",
+        rf"\bU\.S\.{_DASH}Nordic\b",
+    ),
+)
+
+_EXTRAORDINARY = re.compile(r"\b(?:Extraordinary|Special|Emergency)\b", re.IGNORECASE)
+_GUEST = re.compile(r"\bInvited Guest\b", re.IGNORECASE)
+_NOT = re.compile(r"\b(?:not|cancell?ed|postponed|declined)\b", re.IGNORECASE)
+_VISIT = re.compile(r"\b(?:Official|State|Working|Official Working)\s+Visit\b", re.IGNORECASE)
+# "... in Washington, DC." / "... at Sea Island, Georgia." / "... in New York City."
+_PLACE = re.compile(
+    r"\b(?:in|at) ((?:[A-Z][\w'\u2019-]*\.? ?){1,4}(?:, (?:[A-Z][\w.]*\.?)(?: [A-Z][\w.]*)?)?)\.?$"
+)
+# A sentence ends at . ! or ? before a space and a capital or a digit; "D.C. Also" splits too,
+# which only shortens a quote.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\u201c\"(])")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A summit a sentence of the record names."""
+
+    series: Series
+    extraordinary: bool
+    guest: bool
+    sentence: tuple[int, int]  # where the sentence lies in the searched text
+    city: str  # the place the sentence names, if any
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    spans, at = [], 0
+    for boundary in _SENTENCE_END.finditer(text):
+        spans.append((at, boundary.start()))
+        at = boundary.end()
+    if at < len(text):
+        spans.append((at, len(text)))
+    return spans
+
+
+def mentions(text: str) -> list[Mention]:
+    """The summits `text` says were attended, one per series and sentence, in text order."""
+    found: list[Mention] = []
+    for start, end in sentences(text):
+        sentence = text[start:end]
+        if _NOT.search(sentence):
+            continue
+        place = _PLACE.search(sentence)
+        hits = sorted(
+            (match.start(), series)
+            for series in SERIES
+            if (match := series.pattern.search(sentence)) is not None
+        )
+        for _, series in hits:
+            found.append(
+                Mention(
+                    series=series,
+                    extraordinary=bool(_EXTRAORDINARY.search(sentence)),
+                    guest=bool(_GUEST.search(sentence)),
+                    sentence=(start, end),
+                    city=_place_name(place.group(1)) if place else "",
+                )
+            )
+    return found
+
+
+def visit_phrase(text: str) -> tuple[int, int] | None:
+    """Where `text` calls the record a bilateral visit ("Official Visit."), if it does."""
+    for start, end in sentences(text):
+        if _VISIT.search(text[start:end]):
+            return start, end
+    return None
+
+
+def _place_name(text: str) -> str:
+    """ "Washington, DC." is Washington, DC; "Washington, D.C." keeps its abbreviation."""
+    text = text.strip()
+    last = text.rsplit(" ", 1)[-1]
+    if text.endswith(".") and last.count(".") == 1:
+        text = text[:-1]
+    return text
