@@ -312,7 +312,8 @@ class _Import:
             return None
         if matches:
             leader = Leader.objects.get(pk=matches[0].pk)
-            self.report.leaders_matched.add(leader.pk)
+            if leader.pk not in self.report.leaders_created:
+                self.report.leaders_matched.add(leader.pk)
             self.other_name(leader, person.name, known)
             return leader, span
         leader = Leader(
