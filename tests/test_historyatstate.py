@@ -427,3 +427,24 @@ def test_the_command_refuses_a_bad_file_and_names_its_line(db, tmp_path, capsys)
     with pytest.raises(CommandError, match="Some files were not imported"):
         call_command("import_historyatstate", str(bad))
     assert "refused, nothing was imported: line 3" in capsys.readouterr().err
+
+
+@needs_shared
+def test_a_leaders_record_counts_the_imported_ordinary_summits_only(
+    article_and_context, anonymous_client
+):
+    historyatstate_import(str(BIDEN))
+
+    [nato] = anonymous_client.get("/api/leaders/joe-biden/record/?organization=nato").json()
+    # Brussels 2021 and the context's Madrid and Vilnius; Brussels in March 2022 was
+    # extraordinary, and the run counts ordinary summits only.
+    assert nato["current_run"] == {"years": 3, "first_year": 2021, "last_year": 2023}
+    assert [row["dates"] for row in nato["attended"]] == [
+        "June 13–15, 2021",
+        "June 28–30, 2022",
+        "July 11–12, 2023",
+    ]
+    brussels = anonymous_client.get(
+        "/api/attendances/", {"summit": "nato-2021-brussels", "country": "US"}
+    ).json()["results"]
+    assert brussels[0]["first_for_country"] == "first recorded"
