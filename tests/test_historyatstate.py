@@ -120,6 +120,18 @@ def test_every_shared_file_reads_as_records_with_their_own_text():
             2,
             "<script> is not a field of <visit>",
         ),
+        (
+            b"<visits><visit>\n<id>../1</id><start-date/><end-date/><visitor/><from/>"
+            b"<description/></visit></visits>",
+            2,
+            "<id> is not a number",
+        ),
+        (
+            b'<trips>\n<trip role="president" who="../../x"><id>1</id><role>president</role>'
+            b"<name/><start-date/><end-date/><country/><locale/><remarks/></trip></trips>",
+            2,
+            "who '../../x' is not a dataset name",
+        ),
     ],
 )
 def test_a_file_of_neither_shape_is_refused_naming_the_line(xml, line, says):
@@ -284,6 +296,22 @@ def test_an_unknown_country_is_reported_never_guessed(article_and_context):
     assert report.unmapped_countries == {"atlantis": 1}
     assert report.unplaced == ["line 1, visits record 7002: its country is not mapped to ISO 3166."]
     assert table_counts() == one_more_source(before)
+
+
+def test_a_record_with_a_control_character_is_left_out_and_the_rest_imported(
+    article_and_context,
+):
+    report = historyatstate_import(
+        visits(
+            visit(7010, "Attended the NATO Summit.", visitor="Prime Minister Kishida\u0090Fumio"),
+            visit(7011, "Attended the NATO Summit."),
+        )
+    )
+    assert report.unplaced == [
+        "line 1, visits record 7010: its visitor: Control characters are not allowed: found U+0090."
+    ]
+    assert Source.objects.filter(key="hsg-visit-7011").exists()
+    assert not Source.objects.filter(key="hsg-visit-7010").exists()
 
 
 def test_an_ambiguous_leader_is_reported_and_the_attendance_has_none(article_and_context):

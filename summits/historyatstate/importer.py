@@ -17,10 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils.text import slugify
 
+from summits import validators
 from summits.countries import country_for_code
 from summits.dates import DatePrecision, last_day
 from summits.evidence import text_digest
@@ -182,6 +184,10 @@ class _Import:
             end = start
         if start is None or end is None or end < start:
             self.report.unplaced.append(f"{where}: its dates cannot be read as a period.")
+            return
+        problem = _unusable(record)
+        if problem is not None:
+            self.report.unplaced.append(f"{where}: {problem}")
             return
         source = self.source(record, where)
         if source is None:
@@ -668,6 +674,21 @@ class _Import:
                 )
                 last_source, last = entry.last
                 self.cite(last_source, summit, "end_date", last.span("end-date"), basis="implied")
+
+
+def _unusable(record: Record) -> str | None:
+    """Why a record's values cannot be stored as they are, if they cannot: a control character
+    (which XML 1.0 allows from U+007F to U+009F) or a name longer than a leader's name may be."""
+    for name, value in record.fields.items():
+        try:
+            validators.single_line(value)
+        except ValidationError as error:
+            return f"its {name}: {error.messages[0]}"
+    longest = Leader._meta.get_field("name").max_length
+    for name in ("visitor", "name"):
+        if len(record.fields.get(name, "")) > longest:
+            return f"its {name} is longer than {longest} characters."
+    return None
 
 
 def _period(summit: Summit) -> tuple[dt.date, dt.date]:

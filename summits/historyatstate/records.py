@@ -40,6 +40,10 @@ _METADATA = frozenset(
 # The field that carries the place's slug in its `id` attribute.
 _PLACE = {"visits": "from", "trips": "country"}
 _SPACE = re.compile(r"\s+")
+# What the schemas allow an id (xsd:integer) and a trip's role and traveller (xsd:NCName) to be;
+# they become a source's key and the address of its page, so nothing else gets through.
+_ID = re.compile(r"[0-9]{1,18}")
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,80}")
 
 
 class RecordsRefused(ValueError):
@@ -194,8 +198,8 @@ def _record(shape: str, element: etree._Element) -> Record:
     if missing:
         raise RecordsRefused(element.sourceline, f"<{tag}> has no <{'>, <'.join(missing)}>.")
     fields = {name: _SPACE.sub(" ", "".join(given[name].itertext())).strip() for name in names}
-    if not fields["id"]:
-        raise RecordsRefused(given["id"].sourceline, f"<{tag}> has an empty <id>.")
+    if not _ID.fullmatch(fields["id"]):
+        raise RecordsRefused(given["id"].sourceline, f"<{tag}>'s <id> is not a number.")
     place = given[_PLACE[shape]]
     if shape == "visits":
         return Record(
@@ -205,12 +209,18 @@ def _record(shape: str, element: etree._Element) -> Record:
             fields=fields,
             place_slug=place.get("id", ""),
         )
+    role, who = element.get("role") or fields["role"], element.get("who", "")
+    for name, value in (("role", role), ("who", who)):
+        if not _NAME.fullmatch(value):
+            raise RecordsRefused(
+                element.sourceline, f"<trip>'s {name} {value[:40]!r} is not a dataset name."
+            )
     return Record(
         dataset="travels",
         id=fields["id"],
         line=element.sourceline,
         fields=fields,
         place_slug=place.get("id", ""),
-        role=element.get("role") or fields["role"],
-        who=element.get("who", ""),
+        role=role,
+        who=who,
     )
