@@ -4,7 +4,8 @@
 changes are added through `attendance_record_status` (the "Record a status change" page and
 action, with their evidence), and any other edit to a timeline refreshes the copy through
 `attendance_refresh_status`. Summits and attendances are imported and exported on natural keys
-(see `summits.resources`).
+(see `summits.resources`); files of the State Department's visits and travels are imported from
+the Sources list (`summits.historyatstate`), a dry run first.
 """
 
 import re
@@ -19,6 +20,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -29,6 +31,8 @@ from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
 
 from summits.dates import parse_partial_date
+from summits.historyatstate.importer import ImportReport, historyatstate_import
+from summits.historyatstate.records import RecordsRefused
 from summits.models import (
     CITATION_TARGETS,
     Attendance,
@@ -405,6 +409,56 @@ class SourceForm(forms.ModelForm):
         return cleaned
 
 
+# An import of the State Department's records may write a row of every one of these kinds.
+HISTORYATSTATE_IMPORT_PERMISSIONS = (
+    "summits.add_source",
+    "summits.add_summit",
+    "summits.add_attendance",
+    "summits.add_statuschange",
+    "summits.add_citation",
+    "summits.add_leader",
+    "summits.add_leadername",
+    "summits.add_organization",
+    "summits.add_country",
+)
+
+
+class HistoryAtStateImportForm(forms.Form):
+    """A file of the Office of the Historian's visits or travels, and whether only to report
+    what importing it would do (the default: a first look changes nothing)."""
+
+    # The largest of the datasets' files is under 1 MB; one far larger is not one of theirs,
+    # and is refused on its size before anything reads it.
+    max_bytes = 20 * 1024 * 1024
+
+    file = forms.FileField(
+        label="XML file",
+        help_text="A file of the visits (data/2020.xml …) or travels "
+        "(president-travels/biden-joseph-r.xml …) datasets, as the Office of the Historian "
+        "publishes it.",
+    )
+    dry_run = forms.BooleanField(
+        label="Dry run",
+        required=False,
+        initial=True,
+        help_text="Do everything and report it, then roll it back: nothing is written. "
+        "Clear it to import.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.max_bytes:
+            raise ValidationError(
+                "The file is %(size)s; no file of the datasets is larger than %(limit)s.",
+                code="too_large",
+                params={
+                    "size": filesizeformat(upload.size),
+                    "limit": filesizeformat(self.max_bytes),
+                },
+            )
+        return upload
+
+
 class _RecordFailed(Exception):
     """`attendance_record_status` refused a change: (attendance, ValidationError)."""
 
@@ -772,10 +826,87 @@ class SourceAdmin(HistoryAdmin):
         (None, {"fields": ("key", "title", "author", "publisher", "language", "url", "note")}),
         ("Text", {"fields": ("text", "text_file", "sha256", "length", "seed_file")}),
     )
+    change_list_template = "admin/summits/source/change_list.html"
+    historyatstate_import_template = "admin/summits/source/import_historyatstate.html"
 
     def get_queryset(self, request):
         # The list shows each source's length, never its text.
         return super().get_queryset(request).defer("text")
+
+    def get_urls(self):
+        import_records = path(
+            "import-historyatstate/",
+            self.admin_site.admin_view(self.historyatstate_import_view),
+            name="summits_source_historyatstate_import",
+        )
+        return [import_records, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        may_import = self.has_historyatstate_import_permission(request)
+        extra_context = {**(extra_context or {}), "may_import_historyatstate": may_import}
+        return super().changelist_view(request, extra_context)
+
+    def has_historyatstate_import_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perms(HISTORYATSTATE_IMPORT_PERMISSIONS)
+
+    def historyatstate_import_view(self, request: HttpRequest) -> HttpResponse:
+        """Import a file of the State Department's visits or travels, or (a dry run) show what
+        importing it would do; either way the page shows the import's report."""
+        if not self.has_historyatstate_import_permission(request):
+            raise PermissionDenied
+        report, file_name = None, ""
+        if request.method == "POST":
+            form = HistoryAtStateImportForm(request.POST, request.FILES)
+            report = self._historyatstate_import(request, form)
+            if report is not None:
+                file_name = form.cleaned_data["file"].name
+                if not report.dry_run:
+                    form = HistoryAtStateImportForm()  # the next file starts with a dry run
+        else:
+            form = HistoryAtStateImportForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import State Department records",
+            "opts": self.opts,
+            "form": form,
+            "adminform": helpers.AdminForm(form, [(None, {"fields": ["file", "dry_run"]})], {}),
+            "report": report,
+            "report_text": "\n".join(report.lines()) if report is not None else "",
+            "file_name": file_name,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.historyatstate_import_template, context)
+
+    def _historyatstate_import(
+        self, request: HttpRequest, form: HistoryAtStateImportForm
+    ) -> ImportReport | None:
+        """The form's file imported (or dry-run), all or nothing; None if it was refused."""
+        if not form.is_valid():
+            return None
+        upload, dry_run = form.cleaned_data["file"], form.cleaned_data["dry_run"]
+        refused = "Refused, nothing was imported"
+        try:
+            report = historyatstate_import(upload, dry_run=dry_run)
+        except RecordsRefused as error:
+            form.add_error("file", f"{refused}: {error}")
+            return None
+        except ValidationError as error:
+            # A record whose values no row can hold (a name past its field's length).
+            form.add_error("file", f"{refused}: {'; '.join(error.messages)}")
+            return None
+        except IntegrityError:
+            form.add_error(
+                None, f"{refused}: someone imported some of these records meanwhile; try again."
+            )
+            return None
+        if not dry_run:
+            records = f"{report.records:,} record{'' if report.records == 1 else 's'}"
+            self.message_user(
+                request,
+                f"Imported {upload.name}: {records} read; nothing was overwritten.",
+                messages.SUCCESS,
+            )
+        return report
 
     def get_readonly_fields(self, request, obj=None):
         readonly = ["sha256", "length", "seed_file"]
