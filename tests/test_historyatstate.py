@@ -25,16 +25,12 @@ from summits.models import (
 )
 from tests.helpers import table_counts
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "historyatstate"
-HERE = Path(__file__).resolve().parent / "data" / "historyatstate"
-VISITS_2020 = SHARED / "visits-2020.xml"
-VISITS_2000 = SHARED / "visits-2000.xml"
-BIDEN = SHARED / "president-travels-biden-joseph-r.xml"
-TRUMP = SHARED / "president-travels-trump-donald-j.xml"
-
-needs_shared = pytest.mark.skipif(
-    not SHARED.is_dir(), reason="the shared Office of the Historian files are not here"
-)
+# The shared sample files, copied with their provenance (data/historyatstate/README.md).
+DATA = Path(__file__).resolve().parent / "data" / "historyatstate"
+VISITS_2020 = DATA / "visits-2020.xml"
+VISITS_2000 = DATA / "visits-2000.xml"
+BIDEN = DATA / "president-travels-biden-joseph-r.xml"
+TRUMP = DATA / "president-travels-trump-donald-j.xml"
 
 
 def visits(*records: str) -> io.BytesIO:
@@ -82,10 +78,10 @@ def one_more_source(counts: dict[str, int]) -> dict[str, int]:
 # Reading the files ------------------------------------------------------------------------
 
 
-@needs_shared
 def test_every_shared_file_reads_as_records_with_their_own_text():
-    counts = {path.name: len(list(read_records(str(path)))) for path in SHARED.glob("*.xml")}
+    counts = {path.name: len(list(read_records(str(path)))) for path in DATA.glob("*.xml")}
     assert counts == {
+        "visits-1999-nato.xml": 4,
         "visits-2020.xml": 276,
         "visits-2000.xml": 678,
         "president-travels-biden-joseph-r.xml": 37,
@@ -177,7 +173,6 @@ def test_a_file_refused_half_way_writes_nothing(article_and_context):
 # The shared files -------------------------------------------------------------------------
 
 
-@needs_shared
 def test_visits_2020_give_nato_2024_its_attendances_and_japan_the_records_citation(
     article_and_context,
 ):
@@ -211,7 +206,6 @@ def test_visits_2020_give_nato_2024_its_attendances_and_japan_the_records_citati
     assert report.sources_created == 276
 
 
-@needs_shared
 def test_bidens_travels_attend_the_contexts_summits_and_bring_g7_and_g20(article_and_context):
     historyatstate_import(str(BIDEN))
 
@@ -235,7 +229,6 @@ def test_bidens_travels_attend_the_contexts_summits_and_bring_g7_and_g20(article
     assert not Leader.objects.filter(name="Joseph R. Biden").exists()
 
 
-@needs_shared
 @pytest.mark.parametrize("path", [VISITS_2020, VISITS_2000, BIDEN, TRUMP], ids=lambda p: p.name)
 def test_importing_a_file_twice_changes_nothing_the_second_time(article_and_context, path):
     first = historyatstate_import(str(path))
@@ -248,7 +241,6 @@ def test_importing_a_file_twice_changes_nothing_the_second_time(article_and_cont
     assert second.records == first.records
 
 
-@needs_shared
 def test_a_dry_run_reports_what_a_run_does_and_writes_nothing(article_and_context):
     before, version = table_counts(), data_version()
     dry = historyatstate_import(str(VISITS_2020), dry_run=True)
@@ -259,7 +251,6 @@ def test_a_dry_run_reports_what_a_run_does_and_writes_nothing(article_and_contex
     assert "Dry run: nothing was written." in dry.lines()
 
 
-@needs_shared
 def test_every_citation_the_import_writes_quotes_its_record(article_and_context):
     historyatstate_import(str(VISITS_2000))
     citations = Citation.objects.filter(source__key__startswith="hsg-").select_related("source")
@@ -413,7 +404,7 @@ def test_one_summit_can_span_two_host_cities(db):
 
 
 def test_the_50th_anniversary_summit_of_1999_is_nato_at_50(article_and_context, anonymous_client):
-    report = historyatstate_import(str(HERE / "visits-1999-nato.xml"))
+    report = historyatstate_import(str(DATA / "visits-1999-nato.xml"))
     (summit,) = Summit.objects.filter(pk__in=report.summits_created)
     assert summit.organization == Organization.objects.get(slug="nato")
     assert summit.anniversary == 50
@@ -435,7 +426,6 @@ def test_a_leaders_other_name_finds_them_in_searches(article_and_context, anonym
 # The command --------------------------------------------------------------------------------
 
 
-@needs_shared
 def test_the_command_reports_counts_and_a_dry_run_writes_nothing(article_and_context, capsys):
     before = table_counts()
     call_command("import_historyatstate", str(VISITS_2020), "--dry-run")
@@ -457,7 +447,6 @@ def test_the_command_refuses_a_bad_file_and_names_its_line(db, tmp_path, capsys)
     assert "refused, nothing was imported: line 3" in capsys.readouterr().err
 
 
-@needs_shared
 def test_a_leaders_record_counts_the_imported_ordinary_summits_only(
     article_and_context, anonymous_client
 ):
