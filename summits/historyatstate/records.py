@@ -200,27 +200,20 @@ def _record(shape: str, element: etree._Element) -> Record:
     fields = {name: _SPACE.sub(" ", "".join(given[name].itertext())).strip() for name in names}
     if not _ID.fullmatch(fields["id"]):
         raise RecordsRefused(given["id"].sourceline, f"<{tag}>'s <id> is not a number.")
-    place = given[_PLACE[shape]]
-    if shape == "visits":
-        return Record(
-            dataset="visits",
-            id=fields["id"],
-            line=element.sourceline,
-            fields=fields,
-            place_slug=place.get("id", ""),
-        )
-    role, who = element.get("role") or fields["role"], element.get("who", "")
-    for name, value in (("role", role), ("who", who)):
-        if not _NAME.fullmatch(value):
-            raise RecordsRefused(
-                element.sourceline, f"<trip>'s {name} {value[:40]!r} is not a dataset name."
-            )
+    role = who = ""
+    if shape == "trips":
+        role, who = element.get("role") or fields["role"], element.get("who", "")
+        for name, value in (("role", role), ("who", who)):
+            if not _NAME.fullmatch(value):
+                raise RecordsRefused(
+                    element.sourceline, f"<trip>'s {name} {value[:40]!r} is not a dataset name."
+                )
     return Record(
-        dataset="travels",
+        dataset="visits" if shape == "visits" else "travels",
         id=fields["id"],
         line=element.sourceline,
         fields=fields,
-        place_slug=place.get("id", ""),
+        place_slug=given[_PLACE[shape]].get("id", ""),
         role=role,
         who=who,
     )
