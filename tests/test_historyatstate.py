@@ -465,3 +465,22 @@ def test_a_leaders_record_counts_the_imported_ordinary_summits_only(
         "/api/attendances/", {"summit": "nato-2021-brussels", "country": "US"}
     ).json()["results"]
     assert brussels[0]["first_for_country"] == "first recorded"
+
+
+def test_a_one_day_record_may_leave_its_end_date_empty(db):
+    report = historyatstate_import(
+        trips(
+            trip(
+                3,
+                "Attended the G7 Summit.",
+                slug="italy",
+                label="Italy",
+                locale="Taormina",
+                start="2017-05-26",
+                end="",
+            )
+        )
+    )
+    (summit,) = Summit.objects.filter(pk__in=report.summits_created)
+    assert (summit.start_date, summit.end_date) == (dt.date(2017, 5, 26), dt.date(2017, 5, 26))
+    assert summit.citations.get(field="end_date").quote == "2017-05-26"

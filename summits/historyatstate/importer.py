@@ -670,10 +670,16 @@ class _Import:
                 summit.save()
                 first_source, first = entry.first
                 self.cite(
-                    first_source, summit, "start_date", first.span("start-date"), basis="implied"
+                    first_source,
+                    summit,
+                    "start_date",
+                    first.day_span("start-date"),
+                    basis="implied",
                 )
                 last_source, last = entry.last
-                self.cite(last_source, summit, "end_date", last.span("end-date"), basis="implied")
+                self.cite(
+                    last_source, summit, "end_date", last.day_span("end-date"), basis="implied"
+                )
 
 
 def _unusable(record: Record) -> str | None:

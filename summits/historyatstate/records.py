@@ -43,7 +43,7 @@ _SPACE = re.compile(r"\s+")
 # What the schemas allow an id (xsd:integer) and a trip's role and traveller (xsd:NCName) to be;
 # they become a source's key and the address of its page, so nothing else gets through.
 _ID = re.compile(r"[0-9]{1,18}")
-_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,80}")
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,60}")
 
 
 class RecordsRefused(ValueError):
@@ -111,6 +111,11 @@ class Record:
                 return at, at + len(value)
             at += len(value) + 1
         raise KeyError(name)
+
+    def day_span(self, name: str) -> tuple[int, int]:
+        """Where the date `name` ("end-date") lies in `text`; the start date's place when it is
+        left empty, as a one-day record's end date may be."""
+        return self.span(name if self.fields[name] else "start-date")
 
     def date(self, name: str) -> dt.date | None:
         try:
