@@ -10,6 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from summits.api.conditional import data_version
+from summits.historyatstate import meetings
 from summits.historyatstate.importer import historyatstate_import
 from summits.historyatstate.records import RecordsRefused, read_records
 from summits.models import (
@@ -220,7 +221,7 @@ def test_bidens_travels_attend_the_contexts_summits_and_bring_g7_and_g20(article
             "slug", "host_country__code"
         )
     )
-    assert hosts["g7-2021-london-cornwall"] == "GB"
+    assert hosts["g7-2021-london"] == "GB"
     assert hosts["g20-2021-rome"] == "IT"
     assert hosts["g7-2023-hiroshima"] == "JP"
     assert len(hosts) >= 6
@@ -484,3 +485,49 @@ def test_a_one_day_record_may_leave_its_end_date_empty(db):
     (summit,) = Summit.objects.filter(pk__in=report.summits_created)
     assert (summit.start_date, summit.end_date) == (dt.date(2017, 5, 26), dt.date(2017, 5, 26))
     assert summit.citations.get(field="end_date").quote == "2017-05-26"
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("Attended NATO 75th Anniversary Summit in Washington, DC.", [("NATO Summit", False)]),
+        ("Attended the NATO Extraordinary Summit.", [("NATO Summit", True)]),
+        ("Attended G-8 Economic Summit at Sea Island, Georgia.", [("G8 Summit", False)]),
+        ("Attended the G–7 meetings.", [("G7 Summit", False)]),
+        ("Attended the APEC Economic Leaders Meeting.", [("APEC Leaders' Summit", False)]),
+        ("Led U.S. delegation to attend the NATO Leaders Meeting.", [("NATO Summit", False)]),
+        (
+            "Participated in the U.S.-ASEAN and East Asia Summits.",
+            [("U.S.-ASEAN Summit", False), ("East Asia Summit", False)],
+        ),
+        ("Working visit. Attended NATO Accession ceremony.", []),
+        ("Attended a summit meeting with Russian President Vladimir Putin.", []),
+        ("Attended United States-Africa Business Summit.", []),
+    ],
+)
+def test_the_summits_a_text_names(text, named):
+    found = meetings.mentions(text)
+    assert [(m.series.name_for(m.said), m.extraordinary) for m in found] == named
+
+
+def test_a_misspelt_official_visit_is_still_a_visit(article_and_context):
+    report = historyatstate_import(
+        visits(visit(7012, "Offical Visit.", start="2023-01-13", end="2023-01-13"))
+    )
+    assert (report.visits_without_summit, report.about_no_summit) == (1, 0)
+
+
+def test_a_reimport_says_it_found_nothing_new(article_and_context):
+    file = visits(visit(7013, "Attended the NATO Summit."), visit(7014, "Official Visit."))
+    first = historyatstate_import(file)
+    file.seek(0)
+    second = historyatstate_import(file)
+    assert first.changed and not second.changed
+    assert "Nothing new: the tracker already held everything these records say." in second.lines()
+    counts = second.counts()
+    assert counts["records read"] == (
+        counts["records about a summit"]
+        + counts["records about no summit"]
+        + counts["visits without a summit"]
+        + counts["records not placed"]
+    )

@@ -296,7 +296,7 @@ class SourceViewSet(ModelViewSet):
     queryset = Source.objects.defer("text")
     serializer_class = serializers.SourceSerializer
     lookup_field = "key"
-    search_fields = ["title", "author", "publisher"]
+    search_fields = ["title", "author", "publisher", "key"]
     ordering_fields = ["key", "title"]
     ordering = ["key"]
     max_body_size = SOURCE_BODY_MAX_BYTES

@@ -68,6 +68,7 @@ class ImportReport:
 
     dry_run: bool = False
     records: int = 0
+    about_a_summit: int = 0
     sources_created: int = 0
     summits_matched: set[int] = field(default_factory=set)
     summits_created: set[int] = field(default_factory=set)
@@ -77,7 +78,10 @@ class ImportReport:
     leaders_created: set[int] = field(default_factory=set)
     about_no_summit: int = 0
     visits_without_summit: int = 0
+    steps_added: int = 0
+    citations_added: int = 0
     unmapped_countries: Counter[str] = field(default_factory=Counter)
+    other_names_added: int = 0
     conflicts: list[str] = field(default_factory=list)
     ambiguous: list[str] = field(default_factory=list)
     unplaced: list[str] = field(default_factory=list)
@@ -85,6 +89,10 @@ class ImportReport:
     def counts(self) -> dict[str, int]:
         return {
             "records read": self.records,
+            "records about a summit": self.about_a_summit,
+            "records about no summit": self.about_no_summit,
+            "visits without a summit": self.visits_without_summit,
+            "records not placed": len(self.unplaced),
             "sources created": self.sources_created,
             "summits matched": len(self.summits_matched),
             "summits created": len(self.summits_created),
@@ -92,13 +100,25 @@ class ImportReport:
             "attendances confirmed": len(self.attendances_confirmed),
             "leaders matched": len(self.leaders_matched),
             "leaders created": len(self.leaders_created),
-            "records about no summit": self.about_no_summit,
-            "visits without a summit": self.visits_without_summit,
+            "attended steps added": self.steps_added,
+            "citations added": self.citations_added,
             "unmapped countries": len(self.unmapped_countries),
             "ambiguous leaders": len(self.ambiguous),
             "conflicts": len(self.conflicts),
-            "records not placed": len(self.unplaced),
         }
+
+    @property
+    def changed(self) -> bool:
+        """Whether the import wrote (or, dry, would write) anything at all."""
+        return bool(
+            self.sources_created
+            or self.summits_created
+            or self.attendances_added
+            or self.leaders_created
+            or self.steps_added
+            or self.citations_added
+            or self.other_names_added
+        )
 
     def lines(self) -> list[str]:
         """The report as a person reads it: the counts, then what could not be placed."""
@@ -118,6 +138,8 @@ class ImportReport:
                 out.extend(f"  {item}" for item in items[:_LISTED])
                 if len(items) > _LISTED:
                     out.append(f"  ... and {len(items) - _LISTED:,} more")
+        if not self.changed:
+            out.append("Nothing new: the tracker already held everything these records say.")
         if self.dry_run:
             out.append("Dry run: nothing was written.")
         return out
@@ -210,11 +232,13 @@ class _Import:
             if summit is None:
                 self.report.visits_without_summit += 1
                 return
+            self.report.about_a_summit += 1
             self.report.summits_matched.add(summit.pk)
             leader = self.leader(record, attendee, start, end, where)
             span = (offset + phrase[0], offset + phrase[1])
             self.attend(record, source, summit, attendee, leader, span, guest=False, where=where)
             return
+        self.report.about_a_summit += 1
         host = self.host(record)
         leader, resolved = None, False
         for mention in found:
@@ -234,7 +258,7 @@ class _Import:
         held = Source.objects.filter(key=record.key).first()
         if held is not None:
             if held.sha256 != text_digest(text):
-                self.report.conflicts.append(
+                self.report.unplaced.append(
                     f"{where}: source {record.key} holds another text of this record (the "
                     "dataset has changed it since); the record is left out."
                 )
@@ -370,6 +394,7 @@ class _Import:
         other = LeaderName(leader=leader, name=name)
         other.full_clean(validate_constraints=False)
         other.save()
+        self.report.other_names_added += 1
         for index, entry in enumerate(known):
             if entry.pk == leader.pk:
                 names = (*entry.names, people.name_words(name))
@@ -465,13 +490,14 @@ class _Import:
         start = record.date("start-date")
         end = record.date("end-date") or start
         city, city_span = self.city(record, mention, span)
-        name = mention.series.summit_name
+        name = mention.series.name_for(mention.said)
         if kind == SummitKind.EXTRAORDINARY:
             name = name.replace("Summit", "Extraordinary Summit", 1)
         name = f"{name} {start.year}" + (f", {city}" if city else "")
-        base = slugify(f"{organization.slug}-{start.year}-{city or ''}")
-        if kind == SummitKind.EXTRAORDINARY:
-            base = slugify(f"{organization.slug}-{start.year}-extraordinary-{city or ''}")
+        # The slug names the first place only: "nato-2009-strasbourg", "apec-2023-san-francisco".
+        place = city.split(",")[0]
+        extraordinary = "extraordinary" if kind == SummitKind.EXTRAORDINARY else ""
+        base = slugify(f"{organization.slug} {start.year} {extraordinary} {place}")
         summit = Summit(
             slug=_unique_slug(Summit, base.strip("-")[:90], 100),
             name=name[:200],
@@ -497,7 +523,9 @@ class _Import:
             else:
                 self.cite(source, summit, "host_country", record.span("country"))
         if city_span is not None:
-            self.cite(source, summit, "city", city_span)
+            # A trip's locale says where the President went, which implies where it met.
+            basis = CitationBasis.IMPLIED if record.dataset == "travels" else CitationBasis.STATED
+            self.cite(source, summit, "city", city_span, basis=basis)
         return _Held(summit, start, end, created=True, cities=[city] if city else [])
 
     def city(
@@ -619,6 +647,7 @@ class _Import:
         )
         step.full_clean(validate_constraints=False)
         step.save()
+        self.report.steps_added += 1
         self.refresh.add(attendance.pk)
         self.cite(source, step, "status", span)
 
@@ -650,6 +679,7 @@ class _Import:
         )
         citation.full_clean(validate_constraints=False)
         citation.save()
+        self.report.citations_added += 1
 
     # The end -------------------------------------------------------------------------------
 

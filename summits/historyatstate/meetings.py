@@ -16,7 +16,7 @@ from dataclasses import dataclass
 _DASH = r"[-\u2010\u2013\u2014]"
 # Up to the word Summit, within the sentence: any character but a full stop or semicolon, or a
 # full stop inside an abbreviation ("U.S.-EU").
-_TO_SUMMIT = r"(?:[^.;]|\.(?=\S)){0,60}?\b[Ss]ummit"
+_TO_SUMMIT = r"(?:[^.;]|\.(?=\S)){0,60}?\b(?:[Ss]ummit|Leaders['\u2019]? Meeting)"
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,20 @@ class Series:
     short_name: str
     summit_name: str  # "NATO Summit": a created summit is "NATO Summit 2009, Strasbourg"
     words: str  # a regular expression for the words that name the series
+    # Words that name a summit of the series without the word Summit ("the G-7 meetings").
+    alone: str = r"(?!)"
+    # A name its summits go by when the words say so: (words, name), as G8 for "G-8".
+    other_name: tuple[str, str] | None = None
+
+    def name_for(self, said: str) -> str:
+        """What a summit of the series named by the words `said` is called."""
+        if self.other_name is not None and re.search(self.other_name[0], said):
+            return self.other_name[1]
+        return self.summit_name
 
     @property
     def pattern(self) -> re.Pattern[str]:
-        return re.compile(rf"(?:{self.words}){_TO_SUMMIT}")
+        return re.compile(rf"(?:{self.words}){_TO_SUMMIT}|{self.alone}")
 
 
 SERIES = (
@@ -43,6 +53,8 @@ SERIES = (
         "G7 Summit",
         # The G8 years (1997-2013) are the same series of summits.
         rf"\bG{_DASH}?[78]\b|\bGroup of (?:Seven|Eight)\b",
+        alone=rf"\bG{_DASH}?[78] [Mm]eetings?\b",
+        other_name=(r"8|Eight", "G8 Summit"),
     ),
     Series("g20", "Group of Twenty", "G20", "G20 Summit", rf"\bG{_DASH}?20\b|\bGroup of Twenty\b"),
     Series(
@@ -147,7 +159,10 @@ SERIES = (
 _EXTRAORDINARY = re.compile(r"\b(?:Extraordinary|Special|Emergency)\b", re.IGNORECASE)
 _GUEST = re.compile(r"\bInvited Guest\b", re.IGNORECASE)
 _NOT = re.compile(r"\b(?:not|cancell?ed|postponed|declined)\b", re.IGNORECASE)
-_VISIT = re.compile(r"\b(?:Official|State|Working|Official Working)\s+Visit\b", re.IGNORECASE)
+# "Offical" is the dataset's own misspelling, in several records.
+_VISIT = re.compile(
+    r"\b(?:Official|Offical|State|Working|Official Working)\s+Visit\b", re.IGNORECASE
+)
 # "... in Washington, DC." / "... at Sea Island, Georgia." / "... in New York City."
 _PLACE = re.compile(
     r"\b(?:in|at) ((?:[A-Z][\w'\u2019-]*\.? ?){1,4}(?:, (?:[A-Z][\w.]*\.?)(?: [A-Z][\w.]*)?)?)\.?$"
@@ -162,6 +177,7 @@ class Mention:
     """A summit a sentence of the record names."""
 
     series: Series
+    said: str  # the words that name it
     extraordinary: bool
     guest: bool
     sentence: tuple[int, int]  # where the sentence lies in the searched text
@@ -187,14 +203,15 @@ def mentions(text: str) -> list[Mention]:
             continue
         place = _PLACE.search(sentence)
         hits = sorted(
-            (match.start(), series)
+            ((match.start(), match.group()), series)
             for series in SERIES
             if (match := series.pattern.search(sentence)) is not None
         )
-        for _, series in hits:
+        for (_, said), series in hits:
             found.append(
                 Mention(
                     series=series,
+                    said=said,
                     extraordinary=bool(_EXTRAORDINARY.search(sentence)),
                     guest=bool(_GUEST.search(sentence)),
                     sentence=(start, end),

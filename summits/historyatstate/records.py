@@ -40,6 +40,7 @@ _METADATA = frozenset(
 # The field that carries the place's slug in its `id` attribute.
 _PLACE = {"visits": "from", "trips": "country"}
 _SPACE = re.compile(r"\s+")
+_WHERE = re.compile(r", line \d+, column \d+$")
 # What the schemas allow an id (xsd:integer) and a trip's role and traveller (xsd:NCName) to be;
 # they become a source's key and the address of its page, so nothing else gets through.
 _ID = re.compile(r"[0-9]{1,18}")
@@ -162,7 +163,8 @@ def read_records(source: str | IO[bytes]) -> Iterator[Record]:
                 while element.getprevious() is not None:
                     del element.getparent()[0]
     except etree.XMLSyntaxError as error:
-        raise RecordsRefused(error.lineno or None, f"not well-formed XML: {error.msg}") from error
+        message = _WHERE.sub("", error.msg)  # the line is said once, first
+        raise RecordsRefused(error.lineno or None, f"not well-formed XML: {message}") from error
     if shape is None:
         raise RecordsRefused(None, "the file holds no XML element.")
 
