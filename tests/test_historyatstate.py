@@ -531,3 +531,133 @@ def test_a_reimport_says_it_found_nothing_new(article_and_context):
         + counts["visits without a summit"]
         + counts["records not placed"]
     )
+
+
+# What an attack on the importer found ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("0001-01-01", "0001-01-01"), ("9999-12-30", "9999-12-31"), ("20240711", "20240711")],
+)
+def test_a_date_outside_the_records_span_is_left_out(db, start, end):
+    report = historyatstate_import(
+        visits(
+            visit(7020, "Attended the NATO Summit.", start=start, end=end),
+            visit(7021, "Attended the NATO Summit.", start=start, end=end),
+        )
+    )
+    assert len(report.unplaced) == 2
+    assert not Summit.objects.exists()
+
+
+def test_a_summit_an_editor_dated_in_year_one_does_not_stop_later_imports(article_and_context):
+    Summit.objects.create(
+        slug="nato-1",
+        name="NATO Summit 1",
+        organization=Organization.objects.get(slug="nato"),
+        start_date=dt.date(1, 1, 1),
+    )
+    report = historyatstate_import(
+        visits(visit(7022, "Attended NATO Summit in Warsaw.", start="2016-07-08", end="2016-07-09"))
+    )
+    assert len(report.summits_created) == 1
+
+
+def test_names_slugify_drops_get_distinct_slugs_with_one_query_each(db):
+    report = historyatstate_import(
+        visits(
+            *(
+                visit(7030 + n, "Attended the G20 Summit.", visitor=f"President Жуков {word}")
+                for n, word in enumerate(["Иван", "Пётр", "Олег"])
+            )
+        )
+    )
+    slugs = sorted(Leader.objects.values_list("slug", flat=True))
+    assert len(report.leaders_created) == len(set(slugs)) == 3
+    assert all(slug.startswith("leader-") for slug in slugs)
+
+
+def test_a_summit_named_five_thousand_times_is_cited_once(article_and_context):
+    report = historyatstate_import(visits(visit(7040, "Attended NATO Summit. " * 5000)))
+    step = Attendance.objects.get(summit__slug="nato-2024-washington", country__code="JP")
+    assert (
+        step.status_changes.get(status="attended")
+        .citations.filter(source__key="hsg-visit-7040")
+        .count()
+        == 1
+    )
+    assert report.citations_added <= 3
+
+
+@pytest.mark.parametrize(
+    "description",
+    ["NATO Summit" + "<em/>" * 200, "<em><em>nested</em></em>"],
+    ids=["many", "nested"],
+)
+def test_a_record_that_would_hold_a_huge_tree_is_refused(db, description):
+    with pytest.raises(RecordsRefused, match=r"elements is not a record|is not allowed here"):
+        historyatstate_import(visits(visit(7050, description)))
+
+
+@pytest.mark.parametrize(
+    "visitor",
+    ["Prime Minister Fumio Kishida War Criminal", "Prime Minister Fumio Nobody"],
+)
+def test_a_crafted_name_does_not_become_another_leaders_name(article_and_context, visitor):
+    historyatstate_import(visits(visit(7060, "Attended the NATO Summit.", visitor=visitor)))
+    kishida = Leader.objects.get(slug="fumio-kishida")
+    assert not kishida.other_names.exists()
+
+
+def test_a_name_with_an_invisible_character_is_left_out(article_and_context):
+    report = historyatstate_import(
+        visits(
+            visit(7061, "Attended the NATO Summit.", visitor="Prime Minister Fumio Kishida\u202e")
+        )
+    )
+    assert report.unplaced == [
+        "line 1, visits record 7061: its visitor holds the invisible character U+202E."
+    ]
+
+
+def test_an_empty_field_is_not_quoted(article_and_context):
+    report = historyatstate_import(
+        visits(
+            visit(7070, "Attended the G7 Summit.", label="", start="2023-05-19", end="2023-05-21")
+        )
+    )
+    (attendance,) = Attendance.objects.filter(pk__in=report.attendances_added)
+    assert attendance.country.code == "JP"
+    assert not attendance.citations.filter(field="country").exists()
+
+
+def test_a_record_whose_text_another_source_holds_is_left_out(article_and_context):
+    file = visits(visit(7080, "Attended the NATO Summit."))
+    historyatstate_import(file)
+    Source.objects.filter(key="hsg-visit-7080").update(key="renamed")
+    file.seek(0)
+    report = historyatstate_import(file)
+    assert report.unplaced == [
+        "line 1, visits record 7080: source renamed holds this record's text already; the "
+        "record is left out."
+    ]
+
+
+def test_records_a_week_apart_do_not_grow_one_summit_for_ever(db):
+    report = historyatstate_import(
+        visits(
+            *(
+                visit(
+                    7090 + n,
+                    "Attended the Quad Leaders' Summit.",
+                    start=(dt.date(2021, 1, 1) + dt.timedelta(days=7 * n)).isoformat(),
+                    end=(dt.date(2021, 1, 1) + dt.timedelta(days=7 * n)).isoformat(),
+                )
+                for n in range(10)
+            )
+        )
+    )
+    for summit in Summit.objects.filter(pk__in=report.summits_created):
+        assert summit.end_date - summit.start_date <= dt.timedelta(days=21)
+    assert len(report.summits_created) > 1

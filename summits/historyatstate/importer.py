@@ -12,6 +12,8 @@ file twice changes nothing the second time.
 """
 
 import datetime as dt
+import hashlib
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +30,7 @@ from summits.dates import DatePrecision, last_day
 from summits.evidence import text_digest
 from summits.historyatstate import meetings, people
 from summits.historyatstate.countries import country_code
-from summits.historyatstate.records import PUBLISHER, Record, read_records
+from summits.historyatstate.records import PUBLISHER, Record, RecordsRefused, read_records
 from summits.models import (
     Attendance,
     AttendanceRole,
@@ -48,6 +50,11 @@ from summits.models import (
 from summits.services import attendances_refresh_status_by_id
 
 UNITED_STATES = "US"
+# The records start with the first presidency; none is dated more than a year ahead.
+FIRST_DAY = dt.date(1789, 4, 30)
+_FUTURE = dt.timedelta(days=366)
+# A summit this import creates spans at most this much, however many records name it.
+_LONGEST_SUMMIT = dt.timedelta(days=21)
 # A summit the tracker holds whose dates miss a record's by at most this much is taken to be the
 # one the record means, on other dates: a conflict, never a second summit.
 _CONFLICT_WINDOW = dt.timedelta(days=30)
@@ -159,7 +166,13 @@ def historyatstate_import(
     run = _Import(dry_run=dry_run)
     with transaction.atomic():
         for record in read_records(source):
-            run.record(record)
+            try:
+                run.record(record)
+            except ValidationError as error:
+                # What the checks above let through and a model refuses: the whole file is.
+                raise RecordsRefused(
+                    record.line, f"record {record.id}: {'; '.join(error.messages)}"
+                ) from error
             if progress is not None:
                 progress(record)
         run.finish()
@@ -182,7 +195,11 @@ class _Held:
     cities: list[str] = field(default_factory=list)
 
     def overlaps(self, start: dt.date, end: dt.date, slack: dt.timedelta) -> bool:
-        return self.start - slack <= end and start <= self.end + slack
+        # In day numbers: a summit an editor dated 0001-01-01 less 30 days is no date at all.
+        return (
+            self.start.toordinal() - slack.days <= end.toordinal()
+            and start.toordinal() <= self.end.toordinal() + slack.days
+        )
 
 
 class _Import:
@@ -206,6 +223,12 @@ class _Import:
             end = start
         if start is None or end is None or end < start:
             self.report.unplaced.append(f"{where}: its dates cannot be read as a period.")
+            return
+        latest = dt.date.today() + _FUTURE
+        if start < FIRST_DAY or end > latest:
+            self.report.unplaced.append(
+                f"{where}: its dates lie outside {FIRST_DAY} to {latest}, the records' span."
+            )
             return
         problem = _unusable(record)
         if problem is not None:
@@ -241,7 +264,7 @@ class _Import:
         self.report.about_a_summit += 1
         host = self.host(record)
         leader, resolved = None, False
-        for mention in found:
+        for mention in _first_of_each_summit(found):
             span = (offset + mention.sentence[0], offset + mention.sentence[1])
             summit = self.summit(record, source, mention, span, start, end, host, where)
             if summit is None:
@@ -264,6 +287,13 @@ class _Import:
                 )
                 return None
             return held
+        holder = Source.objects.filter(sha256=text_digest(text)).values_list("key", flat=True)
+        if holder.exists():
+            self.report.unplaced.append(
+                f"{where}: source {holder.first()} holds this record's text already; the record "
+                "is left out."
+            )
+            return None
         source = Source(
             key=record.key,
             title=record.title[:300],
@@ -347,7 +377,7 @@ class _Import:
             self.other_name(leader, person.name, known)
             return leader, span
         leader = Leader(
-            slug=_unique_slug(Leader, slugify(person.name) or "leader", 100),
+            slug=_unique_slug(Leader, _slug_of(person.name), 100),
             name=person.name,
             country=country,
             office=person.office or "Not stated",
@@ -440,7 +470,11 @@ class _Import:
         kind = SummitKind.EXTRAORDINARY if mention.extraordinary else SummitKind.ORDINARY
         held = self.summits_of(organization, kind)
         joined = [
-            entry for entry in held if entry.created and entry.overlaps(start, end, _JOIN_WINDOW)
+            entry
+            for entry in held
+            if entry.created
+            and entry.overlaps(start, end, _JOIN_WINDOW)
+            and max(end, entry.end) - min(start, entry.start) <= _LONGEST_SUMMIT
         ]
         if joined:
             entry = joined[0]
@@ -664,6 +698,8 @@ class _Import:
             type(target)
         ]
         start, end = span
+        if start == end:
+            return  # the record leaves the field empty: there is nothing to quote
         if Citation.objects.filter(
             source=source, field=field_name, start=start, **{kind: target}
         ).exists():
@@ -712,6 +748,19 @@ class _Import:
                 )
 
 
+def _first_of_each_summit(found: list[meetings.Mention]) -> list[meetings.Mention]:
+    """One mention per summit a record names: a text that names NATO's summit five thousand
+    times cites it once."""
+    seen: set[tuple[str, bool]] = set()
+    unique = []
+    for mention in found:
+        key = (mention.series.slug, mention.extraordinary)
+        if key not in seen:
+            seen.add(key)
+            unique.append(mention)
+    return unique
+
+
 def _unusable(record: Record) -> str | None:
     """Why a record's values cannot be stored as they are, if they cannot: a control character
     (which XML 1.0 allows from U+007F to U+009F) or a name longer than a leader's name may be."""
@@ -720,8 +769,16 @@ def _unusable(record: Record) -> str | None:
             validators.single_line(value)
         except ValidationError as error:
             return f"its {name}: {error.messages[0]}"
-    longest = Leader._meta.get_field("name").max_length
-    for name in ("visitor", "name"):
+        invisible = next((char for char in value if unicodedata.category(char) == "Cf"), None)
+        if invisible is not None:
+            # Bidirectional overrides and zero-width characters make one name look like another.
+            return f"its {name} holds the invisible character U+{ord(invisible):04X}."
+    limits = {
+        "visitor": Leader._meta.get_field("name").max_length,
+        "name": Leader._meta.get_field("name").max_length,
+        "locale": Summit._meta.get_field("city").max_length,
+    }
+    for name, longest in limits.items():
         if len(record.fields.get(name, "")) > longest:
             return f"its {name} is longer than {longest} characters."
     return None
@@ -735,8 +792,15 @@ def _period(summit: Summit) -> tuple[dt.date, dt.date]:
 
 
 def _unique_slug(model, base: str, max_length: int) -> str:
-    slug, number = base[:max_length], 2
-    while model._base_manager.filter(slug=slug).exists():
-        suffix = f"-{number}"
-        slug, number = f"{base[: max_length - len(suffix)]}{suffix}", number + 1
+    """`base`, or `base-2`, `base-3`...: the first no row has, found with one query."""
+    base = base[: max_length - 8]
+    taken = set(model._base_manager.filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, number = base, 2
+    while slug in taken:
+        slug, number = f"{base}-{number}", number + 1
     return slug
+
+
+def _slug_of(name: str) -> str:
+    """A slug for a name; for one in a script slugify drops ("Жуков"), its digest."""
+    return slugify(name) or f"leader-{hashlib.sha256(name.encode()).hexdigest()[:10]}"

@@ -2,11 +2,12 @@
 leaders of the tracker that name can be.
 
 Names are compared as sets of folded words (case, accents and punctuation aside), so a name in
-either order matches: "Kishida Fumio" is "Fumio Kishida". A name that adds only whole words to
+either order matches: "Kishida Fumio" is "Fumio Kishida". A name that adds only middle names to
 another ("Surangel Samuel Whipps, Jr." beside "Surangel Whipps, Jr") matches it too, but never one
-that differs by an initial ("George H. W. Bush" is not "George W. Bush"). Failing both, a leader
-holding the same office in that country on the record's dates, whose name shares the family name
-("Joseph R. Biden" when the tracker has "Joe Biden", President 2021-2025), is that leader.
+that adds words after it ("Fumio Kishida War Criminal") or differs by an initial ("George H. W. Bush" is not "George W. Bush"). Failing both, a leader
+holding the same office in that country on the record's dates, whose name ends with the same
+family name ("Joseph R. Biden" when the tracker has "Joe Biden", President 2021-2025), is that
+leader.
 """
 
 import datetime as dt
@@ -92,21 +93,25 @@ def _person(text: str) -> Person:
     return Person(office=_CANONICAL_OFFICE.get(office, office), name=text[match.end() :].strip())
 
 
-def name_words(name: str) -> frozenset[str]:
-    """A name's words, folded: case, accents and punctuation do not count."""
+def name_words(name: str) -> tuple[str, ...]:
+    """A name's words in order, folded: case, accents and punctuation do not count."""
     decomposed = unicodedata.normalize("NFKD", name)
     plain = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return frozenset(word.casefold() for word in _WORD.findall(plain))
+    return tuple(word.casefold() for word in _WORD.findall(plain))
 
 
-def names_match(one: frozenset[str], other: frozenset[str]) -> bool:
-    """The same words; or one adds whole words to the other (two words at least, no initial)."""
-    if one == other:
+def names_match(one: tuple[str, ...], other: tuple[str, ...]) -> bool:
+    """The same words in any order; or the longer name adds middle names only: its first and
+    last words are the shorter one's ("Surangel Samuel Whipps Jr" is "Surangel Whipps Jr"),
+    and none it adds is an initial ("George H. W. Bush" is not "George W. Bush")."""
+    if set(one) == set(other):
         return True
     small, large = sorted((one, other), key=len)
-    if len(small) < 2 or not small < large:
+    if len(small) < 2 or not set(small) < set(large):
         return False
-    return all(len(word) > 1 for word in large - small)
+    if large[0] not in small or large[-1] not in small:
+        return False  # "Fumio Kishida War Criminal" adds words after the name
+    return all(len(word) > 1 for word in set(large) - set(small))
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,7 @@ class KnownLeader:
     """A leader of the tracker, as the matcher sees it."""
 
     pk: int
-    names: tuple[frozenset[str], ...]  # the name's words, and each other name's
+    names: tuple[tuple[str, ...], ...]  # the name's words, and each other name's
     office: str
     term_start: dt.date | None
     term_end: dt.date | None
@@ -137,9 +142,11 @@ def candidates(
     ]
     if by_name:
         return by_name
+    family = words[-1] if words else ""
     return [
         leader
         for leader in leaders
-        if leader.in_office(person.office, start, end)
-        and any(words & {word for word in known if len(word) > 1} for known in leader.names)
+        if len(family) > 1
+        and leader.in_office(person.office, start, end)
+        and any(known and known[-1] == family for known in leader.names)
     ]

@@ -44,7 +44,11 @@ _WHERE = re.compile(r", line \d+, column \d+$")
 # What the schemas allow an id (xsd:integer) and a trip's role and traveller (xsd:NCName) to be;
 # they become a source's key and the address of its page, so nothing else gets through.
 _ID = re.compile(r"[0-9]{1,18}")
-_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,60}")
+_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,60}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A record has a dozen fields; a description may set words in <em>. Past this many elements a
+# "record" is an attempt to make the parser hold a huge tree before the record ends.
+_MOST_ELEMENTS = 100
 
 
 class RecordsRefused(ValueError):
@@ -119,6 +123,9 @@ class Record:
         return self.span(name if self.fields[name] else "start-date")
 
     def date(self, name: str) -> dt.date | None:
+        """The date `name`, when it is one written as the schema writes it (YYYY-MM-DD)."""
+        if not _DATE.fullmatch(self.fields[name]):
+            return None
         try:
             return dt.date.fromisoformat(self.fields[name])
         except ValueError:
@@ -141,7 +148,7 @@ def read_records(source: str | IO[bytes]) -> Iterator[Record]:
         remove_pis=True,
     )
     shape: str | None = None
-    depth = 0
+    depth = elements = 0
     try:
         for event, element in events:
             if event == "start":
@@ -150,9 +157,17 @@ def read_records(source: str | IO[bytes]) -> Iterator[Record]:
                     shape = _root_shape(element)
                 elif depth == 2:
                     _expect(element, _SHAPES[shape][0])
-                elif depth > 3 and element.tag != "em":
+                    elements = 0
+                elif depth > 3 and (element.tag != "em" or depth > 4):
                     raise RecordsRefused(
                         element.sourceline, f"<{element.tag}> is not allowed here."
+                    )
+                elements += 1
+                if elements > _MOST_ELEMENTS:
+                    raise RecordsRefused(
+                        element.sourceline,
+                        f"a record of more than {_MOST_ELEMENTS} elements is not a record of "
+                        "the datasets.",
                     )
                 continue
             depth -= 1
