@@ -15,8 +15,13 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 
 setup: $(BIN)/.installed
 
+## A local .env with DEBUG on, so that every manage.py command runs as in development; written
+## only when there is none, never over one you edited.
+.env:
+	cp .env.example $@
+
 ## Set everything up on SQLite and serve the API with the article's data at http://127.0.0.1:8000/
-run: setup
+run: setup .env
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py load_initial_data
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)

@@ -7,8 +7,15 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 (loading the settings reads the environment)
+    except ImproperlyConfigured as error:
+        # A setting the environment lacks is a one-line message, not a traceback.
+        sys.exit(f"manage.py: {error}")
     execute_from_command_line(sys.argv)
 
 

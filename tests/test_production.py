@@ -50,7 +50,10 @@ def test_start_up_stops_without_a_production_secret_and_names_it(missing):
     result = manage("check", env=env)
 
     assert result.returncode != 0
-    assert f"{missing} must be set in the environment when DEBUG is off" in result.stderr
+    assert result.stderr.startswith(
+        f"manage.py: {missing} must be set in the environment when DEBUG is off"
+    )
+    assert result.stderr.count("\n") == 1, "one line, no traceback"
 
 
 def test_a_first_run_with_debug_on_needs_no_configuration():
@@ -59,5 +62,17 @@ def test_a_first_run_with_debug_on_needs_no_configuration():
     assert result.returncode == 0, result.stderr
 
 
-def test_no_system_check_is_silenced():
-    assert settings.SILENCED_SYSTEM_CHECKS == []
+def test_no_system_check_is_silenced_but_sqlites_ignored_covering_index():
+    on_sqlite = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    silenced = ["models.W040"] if on_sqlite else []
+
+    assert silenced == settings.SILENCED_SYSTEM_CHECKS
+
+
+def test_a_command_on_the_default_sqlite_database_prints_no_warning(tmp_path):
+    sqlite = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+
+    result = manage("check", "--database", "default", env={"DEBUG": "1", "DATABASE_URL": sqlite})
+
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" not in result.stdout + result.stderr
