@@ -35,21 +35,40 @@ MONTH_NAMES = (
     "December",
 )
 
+_FINENESS = (DatePrecision.DAY, DatePrecision.MONTH, DatePrecision.YEAR)
+
 # ASCII digits only, the whole text: `\d` would take full-width digits, `$` a trailing newline.
 _PARTIAL_DATE = re.compile(r"(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{2})(?:-(?P<day>[0-9]{2}))?)?")
 
 
-def parse_partial_date(text: str) -> tuple[dt.date, DatePrecision]:
-    """Parse "2024", "2024-07" or "2024-07-09" into the stored date and its precision."""
+def parse_partial_date(text: str, precision: str | None = None) -> tuple[dt.date, DatePrecision]:
+    """Parse "2024", "2024-07" or "2024-07-09" into the stored date and its precision.
+
+    The text carries its own precision. A `precision` given beside it (older files name one)
+    must agree: the same precision, or the older form of a month or a year, its first day
+    ("2024-07-01" with "month"). Anything else is an error, never a silent choice of one.
+    """
     match = _PARTIAL_DATE.fullmatch(text)
     if not match:
         raise ValueError("Use YYYY, YYYY-MM or YYYY-MM-DD.")
     year, month, day = match["year"], match["month"], match["day"]
-    if day is not None:
-        return dt.date(int(year), int(month), int(day)), DatePrecision.DAY
-    if month is not None:
-        return dt.date(int(year), int(month), 1), DatePrecision.MONTH
-    return dt.date(int(year), 1, 1), DatePrecision.YEAR
+    own = DatePrecision.DAY if day else DatePrecision.MONTH if month else DatePrecision.YEAR
+    try:
+        date = dt.date(int(year), int(month or 1), int(day or 1))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date in the calendar.") from None
+    if precision is None or precision == "" or precision == own:
+        return date, own
+    if precision not in DatePrecision.values:
+        raise ValueError(f"Unknown precision {precision!r}: use day, month or year.")
+    if own == DatePrecision.DAY and is_first_of_period(date, precision):
+        return date, DatePrecision(precision)
+    if _FINENESS.index(precision) < _FINENESS.index(own):
+        # A finer precision than the text holds would invent a day or a month.
+        fix = f"leave the precision out, or write the date to the {precision}"
+    else:
+        fix = f"write {iso_partial_date(date, precision)!r} and leave the precision out"
+    raise ValueError(f"{text!r} is a date to the {own}, not to the {precision}: {fix}.")
 
 
 def iso_partial_date(date: dt.date, precision: str) -> str:

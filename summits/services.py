@@ -11,7 +11,7 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from summits.dates import DatePrecision, is_first_of_period
+from summits.dates import DatePrecision, parse_partial_date
 from summits.evidence import citation_verify
 from summits.models import (
     Attendance,
@@ -114,6 +114,24 @@ class ImportReport:
     status_changes: int
     citations: int = 0
 
+    @property
+    def rows(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+class ImportRejected(ValidationError):
+    """An import with bad rows: the first `MAX_IMPORT_ERRORS` errors by row and field, and how
+    many there were in all (`error_count`)."""
+
+    def __init__(self, errors: dict[str, list[str]], *, error_count: int) -> None:
+        super().__init__(errors)
+        self.error_count = error_count
+
+    @property
+    def more(self) -> int:
+        """How many errors the message leaves out."""
+        return self.error_count - sum(len(messages) for messages in self.message_dict.values())
+
 
 _ROW_KEYS = frozenset({"summit", "country", "leader", "role", "note", "status_changes"})
 _CHANGE_TEXT_KEYS = frozenset({"status", "as_of", "as_of_precision", "note"})
@@ -134,129 +152,154 @@ _TYPE_NAMES = {
 }
 # Keys per `IN (...)` lookup: below SQLite's oldest limit on query parameters (999).
 _LOOKUP_BATCH = 900
-# Errors reported at most: enough to fix a file, few enough to read.
+# Rows validated and written at a time: memory stays flat whatever the file's length.
+IMPORT_BATCH = 2_000
+# Errors reported at most: enough to fix a file, few enough to read; the rest are counted.
 MAX_IMPORT_ERRORS = 100
 
 
 def attendances_import(
-    *, rows: Iterable[Mapping[str, Any]], user: Any | None = None
+    *,
+    rows: Iterable[Mapping[str, Any]],
+    user: Any | None = None,
+    batch_size: int = IMPORT_BATCH,
 ) -> ImportReport:
     """Create or update many attendances with their timelines, in bulk; all or nothing.
 
     Each row is `{"summit": slug, "country": code, "leader": slug | None, "role": str | None,
-    "note": str, "status_changes": [{"status", "as_of": "YYYY-MM-DD", "as_of_precision",
+    "note": str, "status_changes": [{"status", "as_of": "YYYY" | "YYYY-MM" | "YYYY-MM-DD",
     "note", "citations": [{"source": key, "quote", "start", "end", "basis", "field"}]}, ...]}`;
     `leader`, `role`, `note`, `status_changes` and `citations` may be left out (a citation's
-    `field` defaults to "status", its offsets are found when left out). Every quote is checked
-    against its source's text in memory, the sources read once (summits.evidence). A row
-    updates the attendance of its country at its summit, or creates it; a status change already
-    recorded (same status, same date) is left alone, so importing a file twice changes nothing.
-    Every row is validated as the model validates it (fields, choices, the leader's country,
-    the date at its precision) before anything is written; any error raises one ValidationError
-    keyed by row (`"12.leader"`, `"12.status_changes.0.as_of"`) and writes nothing. Rows are
-    written with `bulk_create`/`bulk_update` and their history with django-simple-history's
-    bulk helpers (by `user`, when given); then every imported attendance's status is refreshed
-    from its timeline.
+    `field` defaults to "status", its offsets are found when left out). `as_of` carries its
+    precision; an `as_of_precision` beside it (the older form) must agree with it
+    (summits.dates.parse_partial_date). Every quote is checked against its source's text in
+    memory. A row updates the attendance of its country at its summit, or creates it; a status
+    change already recorded (same status, same date) is left alone, so importing a file twice
+    changes nothing.
+
+    `rows` is read once, lazily, `batch_size` rows at a time: each batch is validated as the
+    model validates it (fields, choices, the leader's country, the date at its precision),
+    then written with `bulk_create`/`bulk_update` and django-simple-history's bulk helpers (by
+    `user`, when given), and its statuses refreshed from their timelines, so memory does not
+    grow with the file. Everything runs in one transaction: once a row is wrong nothing more is
+    written, the remaining rows are still checked (every error is counted, the first
+    `MAX_IMPORT_ERRORS` kept, keyed by row: `"12.leader"`, `"12.status_changes.0.as_of"`), and
+    `ImportRejected` rolls back what earlier batches wrote. An exception raised while reading
+    `rows` (a malformed file) rolls it back too.
     """
-    rows = list(rows)
+    importer = _Import(user=user)
     with transaction.atomic():
-        plan = _ImportPlan.build(rows)
-        if plan.errors:
-            raise ValidationError(plan.errors)
-        created = bulk_create_with_history(
-            plan.new,
-            Attendance,
-            batch_size=_LOOKUP_BATCH,
-            default_user=user,
-            default_change_reason="Bulk import",
-        )
-        if plan.changed:
-            bulk_update_with_history(
-                plan.changed,
-                Attendance,
-                ["leader", "role", "note"],
-                batch_size=_LOOKUP_BATCH,
-                default_user=user,
-                default_change_reason="Bulk import",
-            )
-        changes = []
-        for attendance, row_changes in zip(plan.attendances, plan.status_changes, strict=True):
-            for change in row_changes:
-                change.attendance_id = attendance.pk
-                changes.append(change)
-        bulk_create_with_history(
-            changes,
-            StatusChange,
-            batch_size=_LOOKUP_BATCH,
-            default_user=user,
-            default_change_reason="Bulk import",
-        )
-        for citation in plan.citations:
-            citation.status_change_id = citation.status_change.pk
-        bulk_create_with_history(
-            plan.citations,
-            Citation,
-            batch_size=_LOOKUP_BATCH,
-            default_user=user,
-            default_change_reason="Bulk import",
-        )
-        attendances_refresh_status_by_id(ids=[attendance.pk for attendance in plan.attendances])
-    return ImportReport(
-        created=len(created),
-        updated=len(plan.changed),
-        unchanged=len(plan.attendances) - len(created) - len(plan.changed),
-        status_changes=len(changes),
-        citations=len(plan.citations),
-    )
+        batch: list[Mapping[str, Any]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= batch_size:
+                importer.add(batch)
+                batch = []
+        if batch:
+            importer.add(batch)
+        if importer.error_count:
+            raise ImportRejected(importer.errors, error_count=importer.error_count)
+    return importer.report
 
 
 @dataclass
-class _ImportPlan:
-    """The import's rows, validated and matched to what the database holds, before any write."""
+class _Batch:
+    """One batch of rows, validated and matched to what the database holds, before its write."""
 
-    attendances: list[Attendance] = field(default_factory=list)  # one per row, in row order
+    attendances: list[Attendance] = field(default_factory=list)  # one per good row, in order
     status_changes: list[list[StatusChange]] = field(default_factory=list)  # new ones, per row
     new: list[Attendance] = field(default_factory=list)
     changed: list[Attendance] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)  # of the new status changes
-    sources: dict[str, Source] = field(default_factory=dict)  # by key, with their texts
-    errors: dict[str, list[str]] = field(default_factory=dict)
 
-    @classmethod
-    def build(cls, rows: list[Mapping[str, Any]]) -> "_ImportPlan":
-        plan = cls()
-        summits = _by_key(Summit.objects.all(), "slug", _strings(rows, "summit"))
-        countries = _by_key(Country.objects.all(), "code", _strings(rows, "country"))
-        leaders = _by_key(
-            Leader.objects.select_related("country"), "slug", _strings(rows, "leader")
+
+class _Import:
+    """An import under way: the rows seen so far, what they name, what went wrong, what it wrote."""
+
+    def __init__(self, *, user: Any | None) -> None:
+        self.user = user
+        self.rows = 0
+        self.summits: dict[str, Summit] = {}
+        self.countries: dict[str, Country] = {}
+        self.leaders: dict[str, Leader] = {}
+        self.sources: dict[str, Source] = {}  # by key, with their texts
+        self.seen: set[tuple[int, int]] = set()  # (summit, country) of every row so far
+        self.errors: dict[str, list[str]] = {}
+        self.error_count = 0
+        self.report = ImportReport(created=0, updated=0, unchanged=0, status_changes=0)
+
+    def add(self, rows: list[Mapping[str, Any]]) -> None:
+        """Validate a batch of rows and, while no row so far is wrong, write it."""
+        _fetch_missing(self.summits, Summit.objects.all(), "slug", _strings(rows, "summit"))
+        _fetch_missing(self.countries, Country.objects.all(), "code", _strings(rows, "country"))
+        _fetch_missing(
+            self.leaders, Leader.objects.select_related("country"), "slug", _strings(rows, "leader")
         )
-        plan.sources = _by_key(Source.objects.all(), "key", _citation_sources(rows))
-        existing = _existing_attendances({summit.pk for summit in summits.values()})
+        _fetch_missing(self.sources, Source.objects.all(), "key", _citation_sources(rows))
+        summit_pks = {
+            self.summits[key].pk for key in _strings(rows, "summit") if key in self.summits
+        }
+        existing = _existing_attendances(summit_pks)
         recorded = _recorded_changes([attendance.pk for attendance in existing.values()])
-        seen: set[tuple[int, int]] = set()
-        for number, row in enumerate(rows):
-            if len(plan.errors) >= MAX_IMPORT_ERRORS:
-                break
-            plan.add_row(number, row, summits, countries, leaders, existing, recorded, seen)
-        return plan
+        batch = _Batch()
+        for row in rows:
+            self.add_row(batch, self.rows, row, existing, recorded)
+            self.rows += 1
+        if not self.error_count:
+            self.write(batch)
+
+    def write(self, batch: _Batch) -> None:
+        history = {"default_user": self.user, "default_change_reason": "Bulk import"}
+        created = bulk_create_with_history(
+            batch.new, Attendance, batch_size=_LOOKUP_BATCH, **history
+        )
+        if batch.changed:
+            bulk_update_with_history(
+                batch.changed,
+                Attendance,
+                ["leader", "role", "note"],
+                batch_size=_LOOKUP_BATCH,
+                **history,
+            )
+        changes = []
+        for attendance, row_changes in zip(batch.attendances, batch.status_changes, strict=True):
+            for change in row_changes:
+                change.attendance_id = attendance.pk
+                changes.append(change)
+        bulk_create_with_history(changes, StatusChange, batch_size=_LOOKUP_BATCH, **history)
+        for citation in batch.citations:
+            citation.status_change_id = citation.status_change.pk
+        bulk_create_with_history(batch.citations, Citation, batch_size=_LOOKUP_BATCH, **history)
+        attendances_refresh_status_by_id(ids=[attendance.pk for attendance in batch.attendances])
+        report = self.report
+        self.report = ImportReport(
+            created=report.created + len(created),
+            updated=report.updated + len(batch.changed),
+            unchanged=report.unchanged + len(batch.attendances) - len(created) - len(batch.changed),
+            status_changes=report.status_changes + len(changes),
+            citations=report.citations + len(batch.citations),
+        )
 
     def error(self, where: str, message: str) -> None:
-        self.errors.setdefault(where, []).append(message)
+        self.error_count += 1
+        if self.error_count <= MAX_IMPORT_ERRORS:
+            self.errors.setdefault(where, []).append(message)
 
-    def add_row(self, number, row, summits, countries, leaders, existing, recorded, seen) -> None:
+    def add_row(self, batch: _Batch, number: int, row, existing, recorded) -> None:
         if not isinstance(row, Mapping):
             self.error(str(number), "Each row is an object.")
             return
+        errors_before = self.error_count
         for key in sorted(set(row) - _ROW_KEYS):
             self.error(f"{number}.{key}", "Unknown field.")
         for key, types in _ROW_TYPES.items():
             if key in row and not isinstance(row[key], types):
                 self.error(f"{number}.{key}", _TYPE_NAMES[types])
-        if any(key.startswith(f"{number}.") for key in self.errors):
+        if self.error_count > errors_before:
             return
-        summit = summits.get(row.get("summit"))
-        country = countries.get(row.get("country"))
-        leader = leaders.get(row.get("leader"))
+        summit = self.summits.get(row.get("summit"))
+        country = self.countries.get(row.get("country"))
+        leader = self.leaders.get(row.get("leader"))
         for key, found, what in (("summit", summit, "slug"), ("country", country, "code")):
             if key not in row:
                 self.error(f"{number}.{key}", "This field is required.")
@@ -264,12 +307,12 @@ class _ImportPlan:
                 self.error(f"{number}.{key}", f"No {key} has the {what} {row[key]!r}.")
         if row.get("leader") is not None and leader is None:
             self.error(f"{number}.leader", f"No leader has the slug {row['leader']!r}.")
-        if summit is None or country is None or f"{number}.leader" in self.errors:
+        if summit is None or country is None or self.error_count > errors_before:
             return
-        if (summit.pk, country.pk) in seen:
+        if (summit.pk, country.pk) in self.seen:
             self.error(f"{number}.country", "An earlier row names the same summit and country.")
             return
-        seen.add((summit.pk, country.pk))
+        self.seen.add((summit.pk, country.pk))
 
         current = existing.get((summit.pk, country.pk))
         attendance = Attendance(
@@ -281,71 +324,72 @@ class _ImportPlan:
             note=row.get("note", ""),
             status=current.status if current else None,
         )
-        row_ok = self.validate(f"{number}", attendance, exclude=["summit", "country", "leader"])
+        self.validate(f"{number}", attendance, exclude=["summit", "country", "leader"])
 
-        changes = []
-        raw_changes = row.get("status_changes", [])
+        changes: list[StatusChange] = []
+        citations: list[Citation] = []
         dates: set[tuple[str, dt.date]] = set()
-        for index, raw in enumerate(raw_changes):
+        for index, raw in enumerate(row.get("status_changes", [])):
             where = f"{number}.status_changes.{index}"
-            if not isinstance(raw, Mapping):
-                self.error(where, "Each status change is an object.")
-                row_ok = False
-                continue
-            for key in sorted(set(raw) - _CHANGE_KEYS):
-                self.error(f"{where}.{key}", "Unknown field.")
-                row_ok = False
-            for key in sorted(_CHANGE_TEXT_KEYS):
-                if key in raw and not isinstance(raw[key], str):
-                    self.error(f"{where}.{key}", _TYPE_NAMES[str])
-                    row_ok = False
-            if not isinstance(raw.get("citations", []), list):
-                self.error(f"{where}.citations", "A list of citations.")
-                row_ok = False
-            if not row_ok:
-                continue
-            change = StatusChange(
-                status=raw.get("status"),
-                as_of=raw.get("as_of"),
-                as_of_precision=raw.get("as_of_precision", DatePrecision.DAY),
-                note=raw.get("note", ""),
-            )
-            if not self.validate(where, change, exclude=["attendance"]):
-                row_ok = False
-                continue
-            if not is_first_of_period(change.as_of, change.as_of_precision):
-                self.error(
-                    f"{where}.as_of",
-                    "At month or year precision the date is the period's first day.",
-                )
-                row_ok = False
+            change = self.status_change(where, raw)
+            if change is None:
                 continue
             key = (change.status, change.as_of)
             if key in dates:
                 self.error(f"{where}.as_of", "This status is already recorded as of this date.")
-                row_ok = False
                 continue
             dates.add(key)
             evidence = self.evidence(where, change, raw.get("citations", []))
-            if evidence is None:
-                row_ok = False
-                continue
-            if current is None or (current.pk, *key) not in recorded:
+            if evidence is not None and (current is None or (current.pk, *key) not in recorded):
                 changes.append(change)
-                self.citations.extend(evidence)
-        if not row_ok:
+                citations.extend(evidence)
+        if self.error_count > errors_before:
             return
 
-        self.attendances.append(attendance)
-        self.status_changes.append(changes)
+        batch.attendances.append(attendance)
+        batch.status_changes.append(changes)
+        batch.citations.extend(citations)
         if current is None:
-            self.new.append(attendance)
+            batch.new.append(attendance)
         elif (current.leader_id, current.role, current.note) != (
             attendance.leader_id,
             attendance.role,
             attendance.note,
         ):
-            self.changed.append(attendance)
+            batch.changed.append(attendance)
+
+    def status_change(self, where: str, raw) -> StatusChange | None:
+        """One step of a row's timeline, validated; None when it is wrong (the errors recorded)."""
+        if not isinstance(raw, Mapping):
+            self.error(where, "Each status change is an object.")
+            return None
+        errors_before = self.error_count
+        for key in sorted(set(raw) - _CHANGE_KEYS):
+            self.error(f"{where}.{key}", "Unknown field.")
+        for key in sorted(_CHANGE_TEXT_KEYS):
+            if key in raw and not isinstance(raw[key], str):
+                self.error(f"{where}.{key}", _TYPE_NAMES[str])
+        if not isinstance(raw.get("citations", []), list):
+            self.error(f"{where}.citations", "A list of citations.")
+        if self.error_count > errors_before:
+            return None
+        if "as_of" not in raw:
+            self.error(f"{where}.as_of", "This field is required.")
+            return None
+        try:
+            as_of, precision = parse_partial_date(raw["as_of"], raw.get("as_of_precision"))
+        except ValueError as error:
+            self.error(f"{where}.as_of", str(error))
+            return None
+        change = StatusChange(
+            status=raw.get("status"),
+            as_of=as_of,
+            as_of_precision=precision,
+            note=raw.get("note", ""),
+        )
+        if not self.validate(where, change, exclude=["attendance"]):
+            return None
+        return change
 
     def evidence(self, where: str, change: StatusChange, raws: list) -> list[Citation] | None:
         """A status change's citations, each checked against its source's text (in memory);
@@ -416,14 +460,13 @@ def _strings(rows: list, key: str) -> set[str]:
     return {row[key] for row in rows if isinstance(row, Mapping) and isinstance(row.get(key), str)}
 
 
-def _by_key(queryset: QuerySet, field_name: str, keys: set) -> dict:
-    """The rows whose `field_name` is one of `keys`, by that key."""
-    keys = sorted(keys)
-    found = {}
-    for offset in range(0, len(keys), _LOOKUP_BATCH):
-        for row in queryset.filter(**{f"{field_name}__in": keys[offset : offset + _LOOKUP_BATCH]}):
+def _fetch_missing(found: dict, queryset: QuerySet, field_name: str, keys: set) -> None:
+    """Add to `found` the rows whose `field_name` is one of `keys` and not yet in `found`."""
+    missing = sorted(key for key in keys if key not in found)
+    for offset in range(0, len(missing), _LOOKUP_BATCH):
+        batch = missing[offset : offset + _LOOKUP_BATCH]
+        for row in queryset.filter(**{f"{field_name}__in": batch}):
             found[getattr(row, field_name)] = row
-    return found
 
 
 def _existing_attendances(summit_pks: set[int]) -> dict[tuple[int, int], Attendance]:

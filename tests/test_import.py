@@ -1,5 +1,6 @@
 """Importing attendances in bulk: what it writes, what it refuses, and that it refuses it whole."""
 
+import io
 import json
 
 import pytest
@@ -22,8 +23,8 @@ def row(**fields) -> dict:
         "role": "partner",
         "note": "Invited as an Indo-Pacific partner.",
         "status_changes": [
-            {"status": "invited", "as_of": "2024-04-01", "as_of_precision": "month", "note": ""},
-            {"status": "confirmed", "as_of": "2024-06-20", "as_of_precision": "day", "note": ""},
+            {"status": "invited", "as_of": "2024-04", "note": ""},
+            {"status": "confirmed", "as_of": "2024-06-20", "note": ""},
         ],
     } | fields
 
@@ -104,7 +105,7 @@ def test_an_import_updates_an_attendance_and_adds_to_its_timeline(partners):
         role="guest",
         status_changes=[
             {"status": "attended", "as_of": "2024-07-10"},
-            {"status": "invited", "as_of": "2024-04-01", "as_of_precision": "month"},
+            {"status": "invited", "as_of": "2024-04"},
         ],
     )
 
@@ -148,25 +149,20 @@ def test_a_bad_row_rejects_the_whole_import_and_says_which_row(partners):
             {"0.status_changes.0.status": ["Value 'hoped' is not a valid choice."]},
         ),
         (
-            {"status_changes": [{"status": "invited", "as_of": "2024-04"}]},
-            {
-                "0.status_changes.0.as_of": [
-                    "“2024-04” value has an invalid date format. It must be in YYYY-MM-DD format."
-                ]
-            },
+            {"status_changes": [{"status": "invited", "as_of": "April 2024"}]},
+            {"0.status_changes.0.as_of": ["Use YYYY, YYYY-MM or YYYY-MM-DD."]},
         ),
         (
             {"status_changes": [{"status": "invited", "as_of": "2024-02-30"}]},
-            {
-                "0.status_changes.0.as_of": [
-                    "“2024-02-30” value has the correct format (YYYY-MM-DD) but it is an invalid "
-                    "date."
-                ]
-            },
+            {"0.status_changes.0.as_of": ["'2024-02-30' is not a date in the calendar."]},
         ),
         (
             {"status_changes": [{"status": "invited", "as_of": 20240401}]},
             {"0.status_changes.0.as_of": ["A string."]},
+        ),
+        (
+            {"status_changes": [{"status": "invited"}]},
+            {"0.status_changes.0.as_of": ["This field is required."]},
         ),
         (
             {
@@ -176,9 +172,27 @@ def test_a_bad_row_rejects_the_whole_import_and_says_which_row(partners):
             },
             {
                 "0.status_changes.0.as_of": [
-                    "At month or year precision the date is the period's first day."
+                    "'2024-04-15' is a date to the day, not to the month: write '2024-04' and "
+                    "leave the precision out."
                 ]
             },
+        ),
+        (
+            {
+                "status_changes": [
+                    {"status": "invited", "as_of": "2024-04", "as_of_precision": "day"}
+                ]
+            },
+            {
+                "0.status_changes.0.as_of": [
+                    "'2024-04' is a date to the month, not to the day: leave the precision out, "
+                    "or write the date to the day."
+                ]
+            },
+        ),
+        (
+            {"status_changes": [{"status": "invited", "as_of": "2024", "as_of_precision": "week"}]},
+            {"0.status_changes.0.as_of": ["Unknown precision 'week': use day, month or year."]},
         ),
         (
             {"status_changes": [{"status": "invited", "as_of": "2024-04-01", "when": "spring"}]},
@@ -280,7 +294,7 @@ def test_the_command_lists_the_bad_rows_and_imports_nothing(partners, tmp_path):
         call_command("import_attendances", str(path))
 
     assert str(raised.value) == (
-        "Nothing was imported (rows count from 0):\n"
+        "Nothing was imported: 1 error (rows count from 0):\n"
         "  1.leader: Fumio Kishida leads Japan, not South Korea."
     )
     assert not Attendance.objects.exists()
@@ -289,13 +303,113 @@ def test_the_command_lists_the_bad_rows_and_imports_nothing(partners, tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("{not json", "is not JSON"),
-        ('{"summit": "nato-2024-washington"}', "must hold a JSON array of rows"),
+        ("", "is not JSON: Expecting value: line 1 column 1. Nothing was imported."),
+        ("[not json", "is not JSON: Expecting value: line 1 column 2. Nothing was imported."),
+        ("{not json", "must hold a JSON array of rows."),
+        ('{"summit": "nato-2024-washington"}', "must hold a JSON array of rows."),
+        ("[{}]\n]", "is not JSON: Extra data: line 2 column 1. Nothing was imported."),
     ],
 )
 def test_the_command_refuses_a_file_that_is_not_a_json_array(db, tmp_path, content, message):
     path = tmp_path / "attendances.json"
     path.write_text(content)
 
-    with pytest.raises(CommandError, match=message):
+    with pytest.raises(CommandError) as raised:
         call_command("import_attendances", str(path))
+
+    assert str(raised.value) == f"{path} {message}"
+
+
+def test_a_date_carries_its_precision_and_an_agreeing_precision_is_still_accepted(partners):
+    attendances_import(
+        rows=[
+            row(
+                status_changes=[
+                    {"status": "proposed", "as_of": "2023"},
+                    {"status": "invited", "as_of": "2024-04", "as_of_precision": "month"},
+                    # The older form: the period's first day and its precision.
+                    {"status": "considering", "as_of": "2024-05-01", "as_of_precision": "month"},
+                    {"status": "confirmed", "as_of": "2024-06-20", "as_of_precision": "day"},
+                ]
+            )
+        ]
+    )
+
+    japan = Attendance.objects.get(summit=partners.summit, country=partners.japan)
+    assert [(c.as_of.isoformat(), c.as_of_precision) for c in japan.status_changes.all()] == [
+        ("2023-01-01", "year"),
+        ("2024-04-01", "month"),
+        ("2024-05-01", "month"),
+        ("2024-06-20", "day"),
+    ]
+
+
+def test_a_file_of_many_batches_is_still_all_or_nothing(partners):
+    rows = partner_rows()
+    rows[3]["leader"] = "anthony-albanese"  # in the second batch of two
+    before = table_counts()
+
+    with pytest.raises(ValidationError) as raised:
+        attendances_import(rows=iter(rows), batch_size=2)
+
+    assert raised.value.message_dict == {
+        "3.leader": ["Anthony Albanese leads Australia, not New Zealand."]
+    }
+    assert table_counts() == before
+
+
+def test_a_file_read_in_batches_writes_what_one_batch_writes(partners):
+    report = attendances_import(rows=iter(partner_rows()), batch_size=3)
+
+    assert (report.created, report.status_changes) == (4, 8)
+    assert sorted(Attendance.objects.values_list("country__code", "status")) == [
+        ("AU", "confirmed"),
+        ("JP", "confirmed"),
+        ("KR", "confirmed"),
+        ("NZ", "confirmed"),
+    ]
+
+
+def test_a_file_that_breaks_off_after_a_batch_imports_nothing(partners, tmp_path):
+    text = json.dumps(partner_rows())
+    path = tmp_path / "attendances.json"
+    path.write_text(text[: text.rindex("{")] + '{"summit": ')
+    before = table_counts()
+
+    with pytest.raises(CommandError, match="is not JSON: Expecting value"):
+        call_command("import_attendances", str(path))
+
+    assert table_counts() == before
+
+
+def test_the_command_lists_100_errors_and_says_how_many_more(partners, tmp_path):
+    path = tmp_path / "attendances.json"
+    path.write_text(json.dumps([row(summit=f"nato-{year}") for year in range(1000, 1150)]))
+
+    with pytest.raises(CommandError) as raised:
+        call_command("import_attendances", str(path))
+
+    lines = str(raised.value).splitlines()
+    assert lines[0] == "Nothing was imported: 150 errors (rows count from 0):"
+    assert lines[1] == "  0.summit: No summit has the slug 'nato-1000'."
+    assert lines[100] == "  99.summit: No summit has the slug 'nato-1099'."
+    assert lines[101:] == ["  ... and 50 more errors."]
+    assert not Attendance.objects.exists()
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_command_shows_its_progress_on_a_terminal_only(partners, tmp_path):
+    path = tmp_path / "attendances.json"
+    path.write_text(json.dumps(partner_rows()))
+    terminal, pipe = Terminal(), io.StringIO()
+
+    call_command("import_attendances", str(path), stderr=terminal, stdout=io.StringIO())
+    Attendance.objects.all().delete()
+    call_command("import_attendances", str(path), stderr=pipe, stdout=io.StringIO())
+
+    assert "Importing attendances.json: 100%" in terminal.getvalue()
+    assert pipe.getvalue() == ""

@@ -1,12 +1,14 @@
 """Import attendances with their status timelines from a JSON file, in bulk, all or nothing."""
 
-import json
+import os
 import sys
+from typing import IO, Any
 
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm.utils import CallbackIOWrapper
 
-from summits.services import attendances_import
+from summits.management.streaming import NotAnArray, NotJSON, json_array_items, progress_bar
+from summits.services import ImportRejected, attendances_import
 
 
 class Command(BaseCommand):
@@ -14,40 +16,57 @@ class Command(BaseCommand):
         "Create or update attendances (by summit slug and country code) with their status "
         "timelines from a JSON array of rows; any bad row rejects the whole file. Each row: "
         '{"summit": slug, "country": code, "leader": slug or null, "role": role or null, '
-        '"note": text, "status_changes": [{"status", "as_of": "YYYY-MM-DD", '
-        '"as_of_precision": "day"|"month"|"year", "note"}]}.'
+        '"note": text, "status_changes": [{"status", "as_of": "YYYY", "YYYY-MM" or '
+        '"YYYY-MM-DD" (the date at its precision), "note"}]}. The file is read as it is '
+        "imported, so memory does not grow with its length; a progress bar shows on a terminal."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help='The JSON file; "-" reads standard input.')
 
-    def handle(self, *args, path: str, **options) -> None:
+    def handle(self, *args: Any, path: str, **options: Any) -> None:
         try:
-            if path == "-":
-                rows = json.load(sys.stdin)
-            else:
-                with open(path, encoding="utf-8") as stream:
-                    rows = json.load(stream)
+            stream: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}.") from error
-        except ValueError as error:
-            raise CommandError(f"{path} is not JSON: {error}.") from error
-        if not isinstance(rows, list):
-            raise CommandError(f"{path} must hold a JSON array of rows.")
+        size = None if path == "-" else os.fstat(stream.fileno()).st_size
+        bar = progress_bar(
+            options.get("stderr"),
+            total=size,
+            unit="B",
+            unit_scale=True,
+            desc=f"Importing {os.path.basename(path) if path != '-' else 'standard input'}",
+        )
         try:
-            report = attendances_import(rows=rows)
-        except ValidationError as error:
+            with bar:
+                reading = CallbackIOWrapper(bar.update, stream, "read")
+                report = attendances_import(rows=json_array_items(reading))
+        except OSError as error:
+            raise CommandError(f"Cannot read {path}: {error.strerror}.") from error
+        except NotAnArray as error:
+            raise CommandError(f"{path} must hold a JSON array of rows.") from error
+        except ImportRejected as error:
             problems = [
                 f"  {where}: {message}"
                 for where, messages in error.message_dict.items()
                 for message in messages
             ]
+            if error.more:
+                problems.append(f"  ... and {_count(error.more, 'more error')}.")
             raise CommandError(
-                "Nothing was imported (rows count from 0):\n" + "\n".join(problems)
+                f"Nothing was imported: {_count(error.error_count, 'error')} "
+                "(rows count from 0):\n" + "\n".join(problems)
             ) from error
+        except UnicodeDecodeError as error:
+            raise CommandError(f"{path} is not UTF-8 text: {error.reason}.") from error
+        except NotJSON as error:
+            raise CommandError(f"{path} is not JSON: {error}. Nothing was imported.") from error
+        finally:
+            if path != "-":
+                stream.close()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Imported {_count(len(rows), 'attendance')}: {report.created:,} created, "
+                f"Imported {_count(report.rows, 'attendance')}: {report.created:,} created, "
                 f"{report.updated:,} updated, {report.unchanged:,} unchanged; "
                 f"{_count(report.status_changes, 'status change')} added"
                 + (f", with {_count(report.citations, 'citation')}" if report.citations else "")
