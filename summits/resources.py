@@ -5,6 +5,11 @@ again updates the same rows instead of adding copies; related rows are written a
 code. Every row is validated like an admin form (`full_clean`), so a row that breaks a
 constraint is reported and the file is not imported. `Attendance.status` is exported but never
 imported: it stays the copy of the latest status change.
+
+Dates follow the API's convention: a summit's `start_date` is written at its precision ("2024",
+"2022-06", "2024-07-09") and read back the same way. `date_precision` is exported beside it for
+readers; on import it may be left out or empty, and when it is given it must agree with the date
+(files from before this convention, "2022-06-01" with "month", still agree).
 """
 
 import tablib
@@ -12,6 +17,7 @@ from django.db import models
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 
+from summits.dates import iso_partial_date, parse_partial_date
 from summits.models import Attendance, Country, Leader, Organization, Summit
 
 
@@ -34,6 +40,35 @@ class NullableChoiceWidget(widgets.CharWidget):
     def clean(self, value, row=None, **kwargs):
         value = super().clean(value, row, **kwargs)
         return value.strip() or None
+
+
+class PartialDateField(fields.Field):
+    """A date and its precision in one cell: "2024", "2022-06" or "2024-07-09".
+
+    It reads and writes two model fields at once; a precision column beside it, when the row
+    has one that is not empty, must agree with the date (summits.dates.parse_partial_date).
+    """
+
+    def __init__(self, *, attribute: str, precision_attribute: str) -> None:
+        super().__init__(attribute=attribute, column_name=attribute)
+        self.precision_attribute = precision_attribute
+
+    def get_value(self, instance):
+        date = getattr(instance, self.attribute, None)
+        if date is None:
+            return None
+        return iso_partial_date(date, getattr(instance, self.precision_attribute))
+
+    def save(self, instance, row, is_m2m=False, **kwargs):
+        text = row[self.column_name]
+        text = text.strip() if isinstance(text, str) else text
+        precision = row.get(self.precision_attribute)
+        precision = precision.strip() if isinstance(precision, str) else precision
+        if not isinstance(text, str) or not isinstance(precision, str | None):
+            raise ValueError("Use a date as YYYY, YYYY-MM or YYYY-MM-DD.")
+        date, precision = parse_partial_date(text, precision)
+        setattr(instance, self.attribute, date)
+        setattr(instance, self.precision_attribute, precision)
 
 
 def natural_key_field(name: str, model: type[models.Model], lookup: str) -> fields.Field:
@@ -62,6 +97,11 @@ class NaturalKeyResource(resources.ModelResource):
 class SummitResource(NaturalKeyResource):
     organization = natural_key_field("organization", Organization, "slug")
     host_country = natural_key_field("host_country", Country, "code")
+    start_date = PartialDateField(attribute="start_date", precision_attribute="date_precision")
+    # Exported for reading; an import takes the precision from `start_date` (see above).
+    date_precision = fields.Field(
+        attribute="date_precision", column_name="date_precision", readonly=True
+    )
 
     class Meta(NaturalKeyResource.Meta):
         model = Summit

@@ -129,6 +129,80 @@ def test_the_summit_export_names_related_rows_by_slug_and_code(staff_client, art
 
 
 @pytest.mark.parametrize("file_format", ["csv", "json"])
+def test_the_summit_export_writes_each_date_at_its_precision_as_the_api_does(
+    staff_client, article, file_format
+):
+    content = export(staff_client, Summit, file_format)
+    rows = csv_rows(content) if file_format == "csv" else json.loads(content)
+
+    assert {row["slug"]: (row["start_date"], row["date_precision"]) for row in rows} == {
+        "japan-us-2024-04-10": ("2024-04-10", "day"),
+        "nato-2022-spain": ("2022-06", "month"),
+        "nato-2023-lithuania": ("2023", "year"),
+        "nato-2024-washington": ("2024-07-09", "day"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("start_date", "date_precision"),
+    [
+        ("2025-06", None),  # no precision column: the date carries it
+        ("2025-06", ""),
+        ("2025-06", "month"),
+        ("2025-06-01", "month"),  # the older form: the month's first day and its precision
+    ],
+)
+def test_a_summit_date_is_imported_at_the_precision_it_is_written_in(
+    staff_client, article, start_date, date_precision
+):
+    row = {"slug": "g7-2025", "name": "G7 Summit 2025", "start_date": start_date}
+    if date_precision is not None:
+        row["date_precision"] = date_precision
+
+    import_file(staff_client, Summit, write_csv([row]))
+
+    summit = Summit.objects.get(slug="g7-2025")
+    assert (summit.start_date.isoformat(), summit.date_precision, summit.dates) == (
+        "2025-06-01",
+        "month",
+        "June 2025",
+    )
+
+
+@pytest.mark.parametrize(
+    ("start_date", "date_precision", "message"),
+    [
+        (
+            "2025-06",
+            "day",
+            "'2025-06' is a date to the month, not to the day: leave the precision "
+            "out, or write the date to the day.",
+        ),
+        ("2025", "weekly", "Unknown precision 'weekly': use day, month or year."),
+        ("June 2025", "", "Use YYYY, YYYY-MM or YYYY-MM-DD."),
+        ("", "", "Use YYYY, YYYY-MM or YYYY-MM-DD."),
+    ],
+)
+def test_a_summit_date_that_disagrees_with_its_precision_is_a_row_error(
+    staff_client, article, start_date, date_precision, message
+):
+    row = {
+        "slug": "g7-2025",
+        "name": "G7",
+        "start_date": start_date,
+        "date_precision": date_precision,
+    }
+    before = snapshot()
+
+    checked = upload(staff_client, Summit, write_csv([row]))
+
+    [invalid] = checked.context["result"].invalid_rows
+    assert invalid.error_dict["start_date"] == [message]
+    assert escape(message) in checked.content.decode()
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("file_format", ["csv", "json"])
 def test_the_attendance_export_is_keyed_on_summit_slug_and_country_code(
     staff_client, article, file_format
 ):
@@ -229,8 +303,12 @@ def break_summit_dates(rows):
 
 def break_summit_precision(rows):
     spain = next(row for row in rows if row["slug"] == "nato-2022-spain")
-    spain["start_date"] = "2022-06-28"
-    return "start_date", "At month or year precision the start date is the period's first day."
+    spain["start_date"] = "2022-06-28"  # beside its date_precision, "month"
+    return (
+        "start_date",
+        "'2022-06-28' is a date to the day, not to the month: write '2022-06' and leave the "
+        "precision out.",
+    )
 
 
 def break_attendance_leader(rows):
