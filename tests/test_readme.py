@@ -213,6 +213,8 @@ def free_port() -> int:
 @pytest.fixture
 def reader(made_run_database, tmp_path):
     """A working directory like a checkout after `make run`, and its server on a free port."""
+    if shutil.which("curl") is None:
+        pytest.fail("The README's examples call curl: install it (apt-get install -y curl).")
     for name in ("manage.py", "tests"):
         (tmp_path / name).symlink_to(ROOT / name)
     (tmp_path / ".venv").symlink_to(Path(sys.prefix))
