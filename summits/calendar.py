@@ -29,7 +29,7 @@ The same summits in the same order give the same bytes: nothing here reads the c
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from django.db.models import OuterRef, Subquery
 from icalendar import Calendar, Event
@@ -79,14 +79,26 @@ def summits_calendar(
     Each summit's `LAST_EDITED` annotation, when present, is its DTSTAMP; `detail_url`, when
     given, is each event's URL.
     """
+    return b"".join(summits_calendar_stream(summits=summits, detail_url=detail_url))
+
+
+def summits_calendar_stream(
+    *, summits: Iterable[Summit], detail_url: Callable[[Summit], str] | None = None
+) -> Iterator[bytes]:
+    """`summits_calendar()` in pieces, one event at a time, for a feed of any length: it holds
+    one summit's event at a time, whatever `summits` yields (a queryset's `.iterator()`), and
+    its pieces join to the bytes `Calendar.to_ical()` gives for the whole calendar."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", CALENDAR_NAME)
+    envelope = calendar.to_ical()
+    end = b"END:VCALENDAR\r\n"
+    yield envelope.removesuffix(end)
     for summit in summits:
-        calendar.add_component(_event(summit, detail_url))
-    return calendar.to_ical()
+        yield _event(summit, detail_url).to_ical()
+    yield end
 
 
 def _event(summit: Summit, detail_url: Callable[[Summit], str] | None) -> Event:

@@ -1,24 +1,27 @@
 """The summits as an iCalendar feed, filtered, searched and ordered exactly like the summit list."""
 
+from django.http import StreamingHttpResponse
 from django.urls import reverse
+from django.utils.http import quote_etag
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, renderers
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from summits.api import filters
+from summits.api.conditional import body_hash, data_version, variant
 from summits.api.schema import AutoSchema
 from summits.api.views import SummitViewSet
-from summits.calendar import LAST_EDITED, summit_last_edited, summits_calendar
+from summits.calendar import LAST_EDITED, summit_last_edited, summits_calendar_stream
 from summits.models import Summit
 
-MAX_EVENTS = 1_000
+# Summits fetched at a time while the feed streams: memory stays flat however many match.
+STREAM_CHUNK = 2_000
 
 
 class ICalendarRenderer(renderers.BaseRenderer):
-    """Passes through the bytes `summits_calendar()` built."""
+    """Chooses text/calendar in content negotiation; the view streams the bytes itself."""
 
     media_type = "text/calendar"
     format = "ics"
@@ -44,7 +47,8 @@ class CalendarSchema(AutoSchema):
 
 
 class SummitCalendarView(generics.GenericAPIView):
-    """Summits as all-day events (RFC 5545), up to 1,000; the summit list's filters apply."""
+    """Summits as all-day events (RFC 5545), streamed, as many as match the summit list's
+    filters."""
 
     queryset = Summit.objects.select_related("organization", "host_country").annotate(
         **{LAST_EDITED: summit_last_edited()}
@@ -68,21 +72,22 @@ class SummitCalendarView(generics.GenericAPIView):
         },
     )
     def get(self, request, *args, **kwargs):
-        summits = list(self.filter_queryset(self.get_queryset())[: MAX_EVENTS + 1])
-        if len(summits) > MAX_EVENTS:
-            raise ValidationError(
-                f"More than {MAX_EVENTS:,} summits match; narrow the filters "
-                "(by year or organization, say).",
-                code="too_many_events",
-            )
-        return Response(
-            summits_calendar(
-                summits=summits,
+        # Filters are checked here, so a bad one still answers a JSON 400 before any byte.
+        summits = self.filter_queryset(self.get_queryset())
+        response = StreamingHttpResponse(
+            summits_calendar_stream(
+                summits=summits.iterator(chunk_size=STREAM_CHUNK),
                 detail_url=lambda summit: request.build_absolute_uri(
                     reverse("api:summit-detail", args=[summit.slug])
                 ),
-            )
+            ),
+            content_type=f"{ICalendarRenderer.media_type}; charset={ICalendarRenderer.charset}",
         )
+        # The bytes depend on the data version and the request's variant only, so these two
+        # name them: a strong tag without hashing a body that is not built yet.
+        version, key = data_version() or "-", variant(request)
+        response["ETag"] = quote_etag(f"{version}.{key}.{body_hash(f'{version}.{key}'.encode())}")
+        return response
 
     def finalize_response(self, request, response, *args, **kwargs):
         # An error (or an OPTIONS answer) carries no calendar: it goes out in the API's JSON shape.
