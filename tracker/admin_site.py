@@ -1,4 +1,5 @@
-"""The admin site: Django's, with the API's budget of password guesses on its login form."""
+"""The admin site: Django's, branded as the tracker, with the API's budget of password guesses on
+its login form."""
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
@@ -7,6 +8,13 @@ from summits.api.throttling import LoginRateThrottle
 
 
 class TrackerAdminSite(admin.AdminSite):
+    site_header = "Summit attendance tracker"
+    site_title = "Summit attendance tracker"
+    index_title = "Summits, attendances and their evidence"
+    # The lists need the width: at 1280 px a sidebar beside the filters pushed columns off
+    # screen. The home page and the breadcrumbs lead to every list.
+    enable_nav_sidebar = False
+
     def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         if request.method == "POST":
             throttle = LoginRateThrottle()
