@@ -227,13 +227,36 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+def quote_display(citation: Citation) -> str:
+    """The quote in quotation marks, or what stands for a citation that quotes nothing."""
+    if not citation.quote:
+        return f"({citation.get_basis_display().lower()}: no quote)"
+    return f"“{citation.quote}”"
+
+
 class CitationInline(ReadOnlyInline):
     model = Citation
-    fields = readonly_fields = ("source", "field", "quote", "start", "end", "basis")
+    fields = readonly_fields = ("source", "field", "quote_display", "start", "end", "basis")
     ordering = ("source__key", "start", "id")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("source")
+        # Each row's title names the cited record, whichever kind it is.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(
+                "source",
+                "summit",
+                "attendance__summit",
+                "attendance__country",
+                "status_change__attendance__summit",
+                "status_change__attendance__country",
+            )
+        )
+
+    @admin.display(description="Quote")
+    def quote_display(self, citation: Citation) -> str:
+        return quote_display(citation)
 
 
 class StatusChangeInline(ReadOnlyInline):
@@ -257,9 +280,13 @@ class StatusChangeInline(ReadOnlyInline):
     def evidence(self, change: StatusChange) -> str:
         return format_html_join(
             mark_safe("<br>"),
-            "“{}” ({}, {})",
+            "{}",
             (
-                (citation.quote, citation.source, citation.get_basis_display())
+                (
+                    f"“{citation.quote}” ({citation.source}, {citation.get_basis_display()})"
+                    if citation.quote
+                    else f"{citation.source} {quote_display(citation)}",
+                )
                 for citation in change.citations.all()
             ),
         )
@@ -291,7 +318,8 @@ class AttendanceInline(AutocompleteLabelsMixin, admin.TabularInline):
 class RecordStatusForm(forms.Form):
     """A new step in one or more timelines, with its evidence: a verbatim quote from a source."""
 
-    status = forms.ChoiceField(choices=AttendanceStatus.choices)
+    # No status is chosen for the editor: a slip of the mouse must not record "Proposed".
+    status = forms.ChoiceField(choices=[("", "---------"), *AttendanceStatus.choices])
     as_of = forms.CharField(
         label="As of",
         max_length=10,
@@ -519,16 +547,8 @@ class OrganizationAdmin(HistoryAdmin):
 @admin.register(Summit)
 class SummitAdmin(AutocompleteLabelsMixin, NaturalKeyImportExportAdmin, HistoryAdmin):
     resource_classes = (SummitResource,)
-    list_display = (
-        "name",
-        "dates",
-        "status",
-        "attendee_count",
-        "organization",
-        "host_country",
-        "city",
-        "kind",
-    )
+    # Narrow columns, so that the list and its filters fit a 1280 px screen.
+    list_display = ("name", "dates", "place", "organization", "kind", "status", "attendee_count")
     list_filter = (
         "status",
         "kind",
@@ -580,6 +600,11 @@ class SummitAdmin(AutocompleteLabelsMixin, NaturalKeyImportExportAdmin, HistoryA
             return "-"
         return summit.dates
 
+    @admin.display(description="Place", ordering="host_country__name")
+    def place(self, summit: Summit) -> str:
+        country = summit.host_country.name if summit.host_country_id else ""
+        return ", ".join(part for part in (summit.city, country) if part) or "-"
+
     @admin.display(description="Attendees", ordering="attendee_count")
     def attendee_count(self, summit: Summit) -> int:
         return summit.attendee_count
@@ -588,7 +613,9 @@ class SummitAdmin(AutocompleteLabelsMixin, NaturalKeyImportExportAdmin, HistoryA
 @admin.register(Attendance)
 class AttendanceAdmin(AutocompleteLabelsMixin, NaturalKeyImportExportAdmin, HistoryAdmin):
     resource_classes = (AttendanceResource,)
-    list_display = ("summit", "country", "leader", "role", "status")
+    # Names alone, in columns that wrap (Django keeps a foreign key's column on one line), so
+    # that the list and its filters fit a 1280 px screen.
+    list_display = ("summit_title", "country_name", "leader_name", "role", "status")
     list_filter = (
         "status",
         "role",
@@ -633,6 +660,18 @@ class AttendanceAdmin(AutocompleteLabelsMixin, NaturalKeyImportExportAdmin, Hist
             name="summits_attendance_record_status",
         )
         return [record_status, *super().get_urls()]
+
+    @admin.display(description="Summit", ordering="summit__start_date")
+    def summit_title(self, attendance: Attendance) -> str:
+        return str(attendance.summit)
+
+    @admin.display(description="Country", ordering="country__name")
+    def country_name(self, attendance: Attendance) -> str:
+        return attendance.country.name
+
+    @admin.display(description="Leader", ordering="leader__name")
+    def leader_name(self, attendance: Attendance) -> str:
+        return attendance.leader.name if attendance.leader_id else "-"
 
     @admin.display(description="New status")
     def record_status_change(self, attendance: Attendance) -> str:
@@ -761,7 +800,7 @@ class AttendanceAdmin(AutocompleteLabelsMixin, NaturalKeyImportExportAdmin, Hist
 class StatusChangeAdmin(AutocompleteLabelsMixin, HistoryAdmin):
     """Adding goes through `attendance_record_status`; other edits refresh the current status."""
 
-    list_display = ("attendance", "status", "as_of_display", "note")
+    list_display = ("attendance_title", "status", "as_of_display", "note")
     list_filter = ("status", "as_of_precision", "attendance__summit__organization")
     list_select_related = ("attendance__summit", "attendance__country", "attendance__leader")
     search_fields = (
@@ -776,6 +815,11 @@ class StatusChangeAdmin(AutocompleteLabelsMixin, HistoryAdmin):
     autocomplete_fields = ("attendance",)
     fields = ("attendance", "status", "as_of", "as_of_precision", "note")
     inlines = (CitationInline,)
+
+    @admin.display(description="Attendance", ordering="attendance__summit__start_date")
+    def attendance_title(self, change: StatusChange) -> str:
+        # A method, not the foreign key: Django keeps a foreign key's column on one line.
+        return str(change.attendance)
 
     @admin.display(description="As of", ordering="as_of")
     def as_of_display(self, change: StatusChange) -> str:
@@ -927,7 +971,7 @@ class SourceAdmin(HistoryAdmin):
 
 @admin.register(Citation)
 class CitationAdmin(AutocompleteLabelsMixin, HistoryAdmin):
-    list_display = ("source", "target", "field", "quote_excerpt", "basis")
+    list_display = ("title", "quote_excerpt", "basis")
     list_filter = ("basis", CitationTargetFilter, "source", "field")
     list_select_related = (
         "source",
@@ -961,17 +1005,15 @@ class CitationAdmin(AutocompleteLabelsMixin, HistoryAdmin):
         ("Quote", {"fields": ("quote", "start", "end")}),
     )
 
-    @admin.display(description="Target")
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "quote":
             kwargs["strip"] = False  # verbatim, spaces included
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
-    def target(self, citation: Citation) -> str:
-        if citation.status_change_id is not None:
-            return f"{citation.status_change.attendance}: {citation.status_change}"
-        return str(citation.target)
+    @admin.display(description="Citation", ordering="source__key")
+    def title(self, citation: Citation) -> str:
+        return str(citation)
 
     @admin.display(description="Quote", ordering="quote")
     def quote_excerpt(self, citation: Citation) -> str:
-        return Truncator(citation.quote).chars(QUOTE_EXCERPT_CHARS)
+        return Truncator(quote_display(citation)).chars(QUOTE_EXCERPT_CHARS)

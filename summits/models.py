@@ -7,7 +7,7 @@ belongs to the attendance's country) is checked by `Attendance.clean()` and by `
 
 import datetime as dt
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import models, router
 from django.db.models import F, Q, Value
 from django.db.models.functions import Cast, Coalesce, Length
@@ -767,6 +767,8 @@ class Citation(ConstraintFieldsModel):
 
     Basis = CitationBasis
     TARGETS = CITATION_TARGETS
+    # Cited fields whose name reads badly in a title ("the as of of ...").
+    FIELD_LABELS = {"as_of": "date"}
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations")
     summit = models.ForeignKey(
@@ -858,7 +860,24 @@ class Citation(ConstraintFieldsModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.source} on {self.target_kind}.{self.field}"
+        """Whose words on which field of which record, as an editor would say it: "Kazuyuki
+        Sakamoto on the end date of NATO Summit 2024, Washington"."""
+        by = self.source.author or self.source.title
+        target = self.target
+        if target is None:
+            return f"{by} on {self.field}"
+        try:
+            field = target._meta.get_field(self.field).verbose_name
+        except FieldDoesNotExist:
+            field = self.field.replace("_", " ")
+        field = self.FIELD_LABELS.get(self.field, field)
+        if isinstance(target, Summit):
+            return f"{by} on the {field} of {target.name}"
+        attendance = target if isinstance(target, Attendance) else target.attendance
+        of = f"{attendance.country.name} at {attendance.summit.name}"
+        if isinstance(target, StatusChange):
+            of = f"“{target}” for {of}"
+        return f"{by} on the {field} of {of}"
 
     def natural_key(self) -> tuple[object, ...]:
         target = self.target

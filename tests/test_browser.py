@@ -233,6 +233,50 @@ def test_an_editor_adds_an_attendance_records_its_status_and_meets_a_form_error(
     tab.assert_offline_and_clean()
 
 
+@pytest.fixture
+def long_names(article, korea_leader) -> None:
+    """A visit as the State Department's records name one: long names in every column."""
+    visit = Summit.objects.create(
+        slug="visit-2024-manila",
+        name="Official Working Visit of the President of the Republic of Korea to the Philippines",
+        kind="bilateral",
+        status="held",
+        host_country=Country.objects.create(code="PH", name="Philippines"),
+        city="Manila and the Municipality of Santo Tomas, Batangas",
+        start_date="2024-10-06",
+        end_date="2024-10-07",
+    )
+    Attendance.objects.create(
+        summit=visit, country=korea_leader.country, leader=korea_leader, role="guest"
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "columns"),
+    [
+        ("summit", ["Name", "Dates", "Place", "Organization", "Kind", "Status", "Attendees"]),
+        ("attendance", ["Summit", "Country", "Leader", "Role", "Status"]),
+    ],
+)
+def test_the_summit_and_attendance_lists_fit_a_1280_px_screen(
+    tab, staff, long_names, model, columns
+):
+    page = tab.page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(tab, "staff", "not-a-real-password")
+    page.goto(reverse(f"admin:summits_{model}_changelist"))
+
+    headers = page.locator("#result_list thead th:not(.action-checkbox-column)")
+    expect(headers).to_have_text(columns, ignore_case=True)
+    for header in headers.all():
+        expect(header).to_be_in_viewport(ratio=1)
+    results = page.locator("#changelist .results")
+    assert results.evaluate("element => element.scrollWidth - element.clientWidth") == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    tab.screenshot(f"admin-11-{model}-list-at-1280px", full_page=False)
+    tab.assert_offline_and_clean()
+
+
 def test_the_swagger_ui_renders_offline_without_console_errors(tab, article):
     page = tab.page
     page.goto(reverse("swagger-ui"))
