@@ -19,7 +19,7 @@ import random
 import time
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import product
@@ -104,6 +104,12 @@ class GenerationReport:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+# Called with a table's name and how many of its rows were just written.
+Progress = Callable[[str, int], None]
+# Rows written between two calls of `progress`.
+_PROGRESS_EVERY = 50_000
+
+
 def generated_prefix(seed: int) -> str:
     """The slug (and source key) prefix of the rows that `seed` generates."""
     return f"gen-{seed}-"
@@ -172,18 +178,25 @@ def country_name(code: str) -> str:
 
 
 def synthetic_generate(
-    *, seed: int, attendances: int, using: str = DEFAULT_DB_ALIAS
+    *,
+    seed: int,
+    attendances: int,
+    using: str = DEFAULT_DB_ALIAS,
+    progress: Progress | None = None,
 ) -> GenerationReport:
     """Replace the rows generated for `seed` with a fresh set of `attendances` attendances.
 
     All or nothing: one transaction deletes the previous rows of this seed and writes the new
     ones. On PostgreSQL the summit tables are locked against other writers meanwhile.
+    `progress`, when given, is called as rows are written, with the table's name and the
+    number of rows just written.
     """
     if attendances < 1:
         raise ValueError("Generate at least one attendance.")
     report = GenerationReport(seed=seed, prefix=generated_prefix(seed))
     started = time.perf_counter()
     world = _World(seed=seed, attendances=attendances)
+    world.progress = progress
     report.timings["build"] = time.perf_counter() - started
     connection = connections[using]
     with _large_cache(connection), transaction.atomic(using=using):
@@ -281,20 +294,34 @@ def _delete_generated(connection, prefix: str) -> int:
     return deleted
 
 
-def _insert(connection, model: type[models.Model], columns: Sequence[str], rows: list) -> None:
+def _insert(
+    connection,
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: list,
+    progress: Progress | None = None,
+) -> None:
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     names = ", ".join(quote(model._meta.get_field(name).column) for name in columns)
+    label = str(model._meta.verbose_name_plural)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
+                for number, row in enumerate(rows, start=1):
                     copy.write_row(row)
+                    if progress is not None and number % _PROGRESS_EVERY == 0:
+                        progress(label, _PROGRESS_EVERY)
+            if progress is not None:
+                progress(label, len(rows) % _PROGRESS_EVERY)
         else:
             placeholders = ", ".join(["%s"] * len(columns))
             sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"
-            for start in range(0, len(rows), 50_000):
-                cursor.executemany(sql, rows[start : start + 50_000])
+            for start in range(0, len(rows), _PROGRESS_EVERY):
+                chunk = rows[start : start + _PROGRESS_EVERY]
+                cursor.executemany(sql, chunk)
+                if progress is not None:
+                    progress(label, len(chunk))
 
 
 def _next_id(connection, model: type[models.Model]) -> int:
@@ -322,6 +349,7 @@ class _World:
 
     def __init__(self, *, seed: int, attendances: int) -> None:
         self.seed = seed
+        self.progress: Progress | None = None
         self.prefix = generated_prefix(seed)
         self.scale = synthetic_scale(attendances)
         self.rng = random.Random(seed)
@@ -596,7 +624,7 @@ class _World:
         )
         missing = [code for code in self.codes if code not in existing]
         first = _next_id(connection, Country)
-        _insert(
+        self._insert(
             connection,
             Country,
             ["id", "code", "name"],
@@ -607,7 +635,7 @@ class _World:
 
         first = _next_id(connection, Organization)
         organization_id = list(range(first, first + len(self.organizations)))
-        _insert(
+        self._insert(
             connection,
             Organization,
             ["id", "slug", "name", "short_name", "founded_on", "records_complete_from"],
@@ -616,7 +644,7 @@ class _World:
 
         first = _next_id(connection, Leader)
         leader_id = list(range(first, first + len(self.leaders)))
-        _insert(
+        self._insert(
             connection,
             Leader,
             ["id", "slug", "name", "country", "office", "term_start", "term_end"],
@@ -647,7 +675,7 @@ class _World:
             )
             for index, text in enumerate(texts)
         ]
-        _insert(
+        self._insert(
             connection,
             Source,
             [
@@ -670,7 +698,7 @@ class _World:
 
         first = _next_id(connection, Summit)
         summit_id = list(range(first, first + len(self.summits)))
-        _insert(
+        self._insert(
             connection,
             Summit,
             [
@@ -708,7 +736,7 @@ class _World:
 
         first = _next_id(connection, Attendance)
         attendance_id = list(range(first, first + len(self.attendances)))
-        _insert(
+        self._insert(
             connection,
             Attendance,
             ["id", "summit", "country", "leader", "role", "status", "note"],
@@ -730,7 +758,7 @@ class _World:
 
         first = _next_id(connection, StatusChange)
         change_id = list(range(first, first + len(self.changes)))
-        _insert(
+        self._insert(
             connection,
             StatusChange,
             ["id", "attendance", "status", "as_of", "as_of_precision", "note"],
@@ -747,7 +775,7 @@ class _World:
                 rng, source_id, summit_id, attendance_id, change_id, _next_id(connection, Citation)
             )
         )
-        _insert(
+        self._insert(
             connection,
             Citation,
             [
@@ -774,6 +802,9 @@ class _World:
             "status_changes": len(self.changes),
             "citations": len(citations),
         }
+
+    def _insert(self, connection, model: type[models.Model], columns: Sequence[str], rows: list):
+        _insert(connection, model, columns, rows, progress=self.progress)
 
     def _citations(
         self,

@@ -183,3 +183,19 @@ def test_filtered_attendances_and_summit_details_run_a_constant_number_of_querie
         for summit in (small, large)
     }
     assert details == {3}
+
+
+class Terminal(StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_it_shows_its_progress_on_a_terminal_and_nothing_in_a_pipe(db):
+    terminal, pipe = Terminal(), StringIO()
+
+    call_command("generate_data", seed=3, attendances=SIZE, stdout=StringIO(), stderr=terminal)
+    call_command("generate_data", seed=3, attendances=SIZE, stdout=StringIO(), stderr=pipe)
+
+    last = terminal.getvalue().split("\r")[-1]
+    assert re.match(r"Writing citations: [0-9.]+k? rows \[", last)
+    assert pipe.getvalue() == ""

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 
+from summits.management.streaming import progress_bar
 from summits.synthetic import generated_prefix, synthetic_generate, synthetic_scale
 
 
@@ -13,7 +14,8 @@ class Command(BaseCommand):
         "Generate deterministic synthetic data: about 200 countries and, for N attendances, "
         "N/200 leaders and N/40 summits with status timelines, roles and citations. Rows are "
         "keyed by the prefix gen-<seed>-: running it again with the same seed replaces them "
-        "with the same rows. Countries are shared by code and never take the article's codes."
+        "with the same rows. Countries are shared by code and never take the article's codes. "
+        "A progress bar shows on a terminal."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -37,8 +39,17 @@ class Command(BaseCommand):
         if options["verbosity"] >= 1:
             planned = ", ".join(f"{count} {name}" for name, count in scale.items())
             self.stdout.write(f"Generating {generated_prefix(seed)}*: {planned}...")
+        bar = progress_bar(options.get("stderr"), unit=" rows", unit_scale=True, desc="Writing")
+
+        def progress(table: str, rows: int) -> None:
+            bar.desc = f"Writing {table}"
+            bar.update(rows)
+
         try:
-            report = synthetic_generate(seed=seed, attendances=attendances, using=database)
+            with bar:
+                report = synthetic_generate(
+                    seed=seed, attendances=attendances, using=database, progress=progress
+                )
         except (ValueError, DatabaseError) as error:
             raise CommandError(f"Nothing was generated: {error}") from error
         if options["verbosity"] >= 1:
