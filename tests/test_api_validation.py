@@ -301,9 +301,12 @@ def test_the_current_status_cannot_be_set_directly(editor_client, world):
 
     response = editor_client.patch(url, {"status": "attended", "note": "Seen there."})
 
-    assert response.status_code == 200
-    assert response.json()["status"] is None
-    assert response.json()["note"] == "Seen there."
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert (error["attr"], error["code"]) == ("status", "read_only_field")
+    assert "/statuses/" in error["detail"]
+    world.attendance.refresh_from_db()
+    assert (world.attendance.status, world.attendance.note) == (None, "")
 
 
 def test_an_unknown_path_answers_404_json(anonymous_client, world):

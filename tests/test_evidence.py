@@ -421,8 +421,11 @@ def test_a_cited_text_cannot_change_but_an_uncited_one_can(editor_client, articl
 
 
 def test_clients_never_set_a_digest_or_length(editor_client, article):
-    response = add_second_article(editor_client, sha256="0" * 64, length=1)
+    refused = add_second_article(editor_client, sha256="0" * 64, length=1)
+    response = add_second_article(editor_client)
 
+    assert refused.status_code == 400
+    assert {error["attr"] for error in refused.json()["errors"]} == {"sha256", "length"}
     assert response.status_code == 201
     assert response.json()["sha256"] == text_digest(SECOND_ARTICLE)
     assert response.json()["length"] == len(SECOND_ARTICLE)

@@ -1,4 +1,5 @@
-"""Root URLs: the admin and the API."""
+"""Root URLs: the admin and the API; under `/api/`, every route answers with or without its
+trailing slash (summits.api.routing)."""
 
 from csp.constants import NONCE, SELF, UNSAFE_INLINE
 from csp.decorators import csp_replace
@@ -11,6 +12,9 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
+from summits.api.auth import browsable_api_login_urls
+from summits.api.routing import slash_optional
+from summits.api.urls import api_root
 from tracker.health import healthz
 
 # Redoc's page runs one inline script, with the response's nonce, and searches in a worker it
@@ -28,10 +32,21 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/api/", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    # Swagger UI's init script is served at a URL of its own, not inline in the page.
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", redoc, name="redoc"),
+    *slash_optional(
+        [
+            path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+            # Swagger UI's init script is served at a URL of its own, not inline in the page.
+            path(
+                "api/docs/",
+                SpectacularSwaggerSplitView.as_view(url_name="schema"),
+                name="swagger-ui",
+            ),
+            path("api/redoc/", redoc, name="redoc"),
+        ]
+    ),
+    # The browsable API's "Log in" and "Log out".
+    path("api/auth/", include(browsable_api_login_urls)),
+    path("api", api_root),
     path("api/", include("summits.api.urls")),
 ]
 

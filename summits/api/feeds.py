@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from summits.api import filters
 from summits.api.conditional import body_hash, data_version, variant
 from summits.api.schema import AutoSchema
+from summits.api.strictness import StrictQueryParametersMixin
 from summits.api.views import SummitViewSet
 from summits.calendar import LAST_EDITED, summit_last_edited, summits_calendar_stream
 from summits.models import Summit
@@ -46,7 +47,7 @@ class CalendarSchema(AutoSchema):
         return super()._get_response_for_code(serializer, status_code, media_types, direction)
 
 
-class SummitCalendarView(generics.GenericAPIView):
+class SummitCalendarView(StrictQueryParametersMixin, generics.GenericAPIView):
     """Summits as all-day events (RFC 5545), streamed, as many as match the summit list's
     filters."""
 
@@ -62,6 +63,9 @@ class SummitCalendarView(generics.GenericAPIView):
     # Anonymous reads are public everywhere; here there is nothing to write, so others get 405.
     permission_classes = [AllowAny]
     schema = CalendarSchema()
+
+    def reads_a_list(self) -> bool:
+        return True
 
     @extend_schema(
         operation_id="summits_calendar",

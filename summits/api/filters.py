@@ -5,6 +5,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from django_filters.constants import EMPTY_VALUES
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters as drf_filters
 from rest_framework.exceptions import ValidationError
 
@@ -19,12 +20,22 @@ from summits.models import (
     SummitKind,
     SummitStatus,
 )
-from summits.search import search_condition, search_terms_problem
+from summits.search import (
+    MAX_TERM_LENGTH,
+    MAX_TERMS,
+    search_condition,
+    search_terms_problem,
+)
 
 
 class SearchFilter(drf_filters.SearchFilter):
     """DRF's `?search=`, bounded (summits.search: a longer search is a 400 that says the limit),
     matching a related row's name in that row's own table."""
+
+    search_description = (
+        f'Words to look for in names: at most {MAX_TERMS} terms (words, or "quoted phrases") '
+        f"of at most {MAX_TERM_LENGTH} characters each; a row matches when it holds every term."
+    )
 
     def get_search_terms(self, request):
         terms = super().get_search_terms(request)
@@ -67,6 +78,7 @@ class FilterBackend(filters.DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 9999})
 class YearFilter(filters.NumberFilter):
     """A calendar year, 1 to 9999; anything else answers 400."""
 
@@ -179,8 +191,14 @@ class AttendanceFilter(filters.FilterSet):
     year = YearFilter(
         field_name="summit__start_date", help_text="Calendar year the summit starts in."
     )
-    status = filters.MultipleChoiceFilter(choices=AttendanceStatus.choices, distinct=False)
-    role = filters.MultipleChoiceFilter(choices=AttendanceRole.choices, distinct=False)
+    status = filters.MultipleChoiceFilter(
+        choices=AttendanceStatus.choices,
+        distinct=False,
+        help_text="Current status (the latest step of the timeline); repeat for any of several.",
+    )
+    role = filters.MultipleChoiceFilter(
+        choices=AttendanceRole.choices, distinct=False, help_text="Repeat for any of several."
+    )
 
     class Meta:
         model = Attendance

@@ -39,18 +39,50 @@ class TieBreakingOrderingFilter(filters.OrderingFilter):
             ordering.append("-id" if descending else "id")
         return ordering
 
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        fields = getattr(view, "ordering_fields", None)
+        if not isinstance(fields, list | tuple):
+            return parameters
+        name = "(?:" + "|".join(re.escape(field) for field in fields) + ")"
+        term = rf"\s*-?{name}\s*"
+        for parameter in parameters:
+            parameter["description"] = (
+                f"Order by {', '.join(fields)}: prefix - to reverse, separate several with "
+                "commas. Ties are broken by id."
+            )
+            parameter["schema"]["pattern"] = rf"^(?:{term}(?:,{term})*)?$"
+        return parameters
+
 
 class CursorPagination(pagination.CursorPagination):
     """Keyset pages: the deepest page costs what the first does, and pages hold still under inserts."""
 
     page_size = 50
     page_size_query_param = "page_size"
+    page_size_query_description = (
+        f"How many results a page holds: 1 to {MAX_PAGE_SIZE}, {page_size} when left out."
+    )
+    cursor_query_description = "Where the page starts: the cursor of a `next` or `previous` link."
     max_page_size = MAX_PAGE_SIZE
     ordering = "id"
 
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": self.max_page_size,
+                    "default": self.page_size,
+                }
+        return parameters
+
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
+        if not raw:
+            # Left out, or blank as an HTML form sends it.
             return self.page_size
         if not _WHOLE_NUMBER.fullmatch(raw) or not 1 <= int(raw) <= self.max_page_size:
             raise ValidationError(

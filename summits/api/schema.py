@@ -1,9 +1,17 @@
 """The OpenAPI schema's view of errors: one shape, documented for each status an operation answers."""
 
+from types import SimpleNamespace
+
+from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
+from drf_standardized_errors.openapi_utils import get_example_from_exception
 from rest_framework import serializers
+
+from summits.api.conditional import PreconditionFailed
+from summits.api.errors import DatabaseUnavailable
+from summits.api.parsers import PayloadTooLarge
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 IF_MATCH = OpenApiParameter(
@@ -55,8 +63,73 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         return parameters
 
     def _should_add_validation_error_response(self) -> bool:
-        # Lists also answer 400 for a bad page size, ordering or filter value.
-        return self._is_list_view() or super()._should_add_validation_error_response()
+        # Every operation answers 400 for a query parameter it does not take; lists also for a
+        # bad page size, ordering or filter value.
+        return True
+
+    def _get_error_response_examples(self) -> list[OpenApiExample]:
+        status_codes = set(self._get_allowed_error_status_codes())
+        return [
+            *super()._get_error_response_examples(),
+            *(example for example in ERROR_EXAMPLES if status_codes & set(example.status_codes)),
+        ]
+
+    def get_auth(self):
+        """The security requirements, with `{}` (none) where an anonymous client is allowed:
+        every read of public data, and signing in."""
+        requirements = super().get_auth()
+        if {} not in requirements and self._anonymous_allowed():
+            requirements.append({})
+        return requirements
+
+    def _anonymous_allowed(self) -> bool:
+        anonymous = SimpleNamespace(method=self.method, user=AnonymousUser(), data={}, auth=None)
+        try:
+            return all(
+                permission.has_permission(anonymous, self.view)
+                for permission in self.view.get_permissions()
+            )
+        except Exception:  # a permission that needs a real request: claim nothing
+            return False
+
+
+# Examples of the errors that drf-standardized-errors does not show, each with its real type
+# (without one, a viewer shows the first of the schema's types, "validation_error", for all).
+ERROR_EXAMPLES = [
+    OpenApiExample(
+        "ValidationError",
+        value={
+            "type": "validation_error",
+            "errors": [
+                {
+                    "code": "unknown_parameter",
+                    "detail": "Unknown query parameter. This endpoint takes: format.",
+                    "attr": "colour",
+                }
+            ],
+        },
+        response_only=True,
+        status_codes=["400"],
+    ),
+    OpenApiExample(
+        "Conflict",
+        value={
+            "type": "client_error",
+            "errors": [
+                {
+                    "code": "unique",
+                    "detail": "Summit with this Slug already exists.",
+                    "attr": "slug",
+                }
+            ],
+        },
+        response_only=True,
+        status_codes=["409"],
+    ),
+    get_example_from_exception(PreconditionFailed()),
+    get_example_from_exception(PayloadTooLarge()),
+    get_example_from_exception(DatabaseUnavailable()),
+]
 
 
 def document_blank_query_parameters(result, generator, request, public):
@@ -67,3 +140,14 @@ def document_blank_query_parameters(result, generator, request, public):
                 if parameter["in"] == "query" and not parameter.get("required"):
                     parameter["allowEmptyValue"] = True
     return result
+
+
+def drop_slashless_twins(endpoints):
+    """Each route is listed once, at its canonical path (with the trailing slash): the twin
+    without it (summits.api.routing.slash_optional) answers the same and is not listed."""
+    paths = {(path, method) for path, _, method, _ in endpoints}
+    return [
+        (path, regex, method, callback)
+        for path, regex, method, callback in endpoints
+        if path.endswith("/") or (path + "/", method) not in paths
+    ]

@@ -15,6 +15,7 @@ from rest_framework.reverse import reverse
 
 from summits.api import fields
 from summits.api.errors import django_error_detail
+from summits.api.strictness import StrictFieldsMixin
 from summits.dates import anniversary_year, display_date_range, iso_partial_date, parse_partial_date
 from summits.models import (
     Attendance,
@@ -68,8 +69,9 @@ class PartialDateField(serializers.Field):
         return {self.date_field: date, self.precision_field: precision}
 
 
-class ModelValidatingSerializer(serializers.ModelSerializer):
-    """A ModelSerializer that validates through the model's `full_clean()`, with strict types."""
+class ModelValidatingSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """A ModelSerializer that validates through the model's `full_clean()`, with strict types,
+    and refuses a body field it does not take."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
@@ -128,6 +130,8 @@ class RowSerializerMixin:
 
 
 class CountrySerializer(ModelValidatingSerializer):
+    """A country, looked up by its ISO code."""
+
     url = fields.HyperlinkedIdentityField(view_name="api:country-detail", lookup_field="code")
 
     class Meta:
@@ -136,6 +140,8 @@ class CountrySerializer(ModelValidatingSerializer):
 
 
 class OrganizationSerializer(ModelValidatingSerializer):
+    """An organization that holds summits, such as NATO."""
+
     url = fields.HyperlinkedIdentityField(view_name="api:organization-detail", lookup_field="slug")
 
     class Meta:
@@ -144,6 +150,8 @@ class OrganizationSerializer(ModelValidatingSerializer):
 
 
 class LeaderSerializer(ModelValidatingSerializer):
+    """A head of state or government, and the country they lead."""
+
     url = fields.HyperlinkedIdentityField(view_name="api:leader-detail", lookup_field="slug")
     country = fields.SlugRelatedField(slug_field="code", queryset=Country.objects.all())
     country_name = serializers.CharField(source="country.name", read_only=True)
@@ -196,6 +204,11 @@ class SourceSerializer(ModelValidatingSerializer):
         ]
         read_only_fields = ["sha256", "length", "seed_file"]
 
+    field_hints = {
+        "sha256": "The server computes it from `text`.",
+        "length": "The server computes it from `text`.",
+    }
+
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_text_url(self, source: Source) -> str | None:
         if not source.sha256:
@@ -204,6 +217,13 @@ class SourceSerializer(ModelValidatingSerializer):
 
 
 class CitationSerializer(ModelValidatingSerializer):
+    """Evidence for one field of one record: a verbatim quote from a source.
+
+    It cites exactly one of `summit`, `attendance` and `status_change`. Without `start` and
+    `end`, the server finds the quote in the source's text; a source without text (a web page)
+    is cited with basis `external` and no quote.
+    """
+
     source = fields.SlugRelatedField(slug_field="key", queryset=Source.objects.all())
     summit = fields.SlugRelatedField(
         slug_field="slug", queryset=Summit.objects.all(), required=False, allow_null=True
@@ -258,6 +278,8 @@ class EvidenceSerializer(RowSerializerMixin, serializers.ModelSerializer):
 
 
 class StatusChangeSerializer(RowSerializerMixin, serializers.ModelSerializer):
+    """One step of an attendance's status timeline, with its evidence."""
+
     as_of = PartialDateField(date_field="as_of", precision_field="as_of_precision", read_only=True)
     citations = EvidenceSerializer(many=True, read_only=True)
 
@@ -279,7 +301,9 @@ class StatusChangeSerializer(RowSerializerMixin, serializers.ModelSerializer):
         }
 
 
-class NewEvidenceSerializer(serializers.Serializer):
+class NewEvidenceSerializer(StrictFieldsMixin, serializers.Serializer):
+    """The evidence for a new status: a quote from a source, which cites the change's status."""
+
     source = fields.SlugRelatedField(slug_field="key", queryset=Source.objects.all())
     quote = fields.CharField(allow_blank=True, default="", trim_whitespace=False)
     start = fields.IntegerField(min_value=0, required=False, allow_null=True, default=None)
@@ -287,21 +311,32 @@ class NewEvidenceSerializer(serializers.Serializer):
     basis = serializers.ChoiceField(choices=CitationBasis.choices, default=CitationBasis.STATED)
 
 
-class NewStatusChangeSerializer(serializers.Serializer):
-    """The body of `POST /api/attendances/{id}/statuses/`: one more step in the timeline."""
+class NewStatusChangeSerializer(StrictFieldsMixin, serializers.Serializer):
+    """The body of `POST /api/attendances/{id}/statuses/`: one more step in the timeline.
+
+    Its evidence is one `citation` object, which cites the new status; the answer lists it
+    under `citations`, beside any citation added later (`POST /api/citations/`).
+    """
+
+    field_hints = {
+        "citations": "Send the evidence as one `citation` object (source, quote, start, end, "
+        "basis); the answer lists it under `citations`. Cite more with POST /api/citations/.",
+        "as_of_precision": "The precision follows from `as_of`: YYYY, YYYY-MM or YYYY-MM-DD.",
+    }
 
     status = serializers.ChoiceField(choices=AttendanceStatus.choices)
     as_of = PartialDateField(date_field="as_of", precision_field="as_of_precision")
     note = fields.CharField(allow_blank=True, default="")
-    citation = NewEvidenceSerializer(required=False)
+    citation = NewEvidenceSerializer(
+        required=False, help_text="The evidence for the new status: a quote from a source."
+    )
 
 
 class AttendeeSerializer(RowSerializerMixin, serializers.ModelSerializer):
-    """An attendance as listed on its summit: who came, for which country, in what role.
+    """An attendance as listed on its summit: who came, for which country, in what role."""
 
-    It renders `.values(*AttendeeSerializer.columns)` rows: a summit's forty attendances with
-    their countries and leaders cost more as model instances than the rest of its page.
-    """
+    # It renders `.values(*AttendeeSerializer.columns)` rows: a summit's forty attendances with
+    # their countries and leaders cost more as model instances than the rest of its page.
 
     url = fields.HyperlinkedIdentityField(view_name="api:attendance-detail")
     country = fields.SlugRelatedField(slug_field="code", read_only=True)
@@ -338,6 +373,12 @@ class AttendeeSerializer(RowSerializerMixin, serializers.ModelSerializer):
 
 
 class AttendanceSerializer(RowSerializerMixin, ModelValidatingSerializer):
+    """One country's participation in one summit: its leader, role and current status.
+
+    `status` is the latest step of the attendance's timeline and cannot be written here: add a
+    step with `POST /api/attendances/{id}/statuses/`.
+    """
+
     url = fields.HyperlinkedIdentityField(view_name="api:attendance-detail")
     summit = fields.SlugRelatedField(slug_field="slug", queryset=Summit.objects.all())
     summit_name = serializers.CharField(source="summit.name", read_only=True)
@@ -352,6 +393,11 @@ class AttendanceSerializer(RowSerializerMixin, ModelValidatingSerializer):
         "summit of the organization was attended by this country; else null."
     )
     first_for_leader = serializers.SerializerMethodField(help_text="The same, for the leader.")
+
+    field_hints = {
+        "status": "The status is the latest step of the attendance's timeline: add a step with "
+        "POST /api/attendances/{id}/statuses/.",
+    }
 
     class Meta:
         model = Attendance
@@ -462,6 +508,8 @@ def _first(row: dict, *, has_earlier: bool) -> str | None:
 
 
 class AttendanceDetailSerializer(AttendanceSerializer):
+    """An attendance with its status timeline and its citations."""
+
     status_changes = StatusChangeSerializer(many=True, read_only=True)
     citations = EvidenceSerializer(many=True, read_only=True)
 
@@ -480,6 +528,9 @@ class AttendanceDetailSerializer(AttendanceSerializer):
 
 
 class SummitSerializer(RowSerializerMixin, ModelValidatingSerializer):
+    """A summit: when (at the precision the date is known), where, who holds it, and how many
+    countries attend."""
+
     url = fields.HyperlinkedIdentityField(view_name="api:summit-detail", lookup_field="slug")
     organization = fields.SlugRelatedField(
         slug_field="slug", queryset=Organization.objects.all(), required=False, allow_null=True
@@ -489,6 +540,10 @@ class SummitSerializer(RowSerializerMixin, ModelValidatingSerializer):
     )
     start_date = PartialDateField(date_field="start_date", precision_field="date_precision")
     attendee_count = serializers.IntegerField(read_only=True)
+
+    field_hints = {
+        "date_precision": "It follows from start_date: YYYY, YYYY-MM or YYYY-MM-DD.",
+    }
 
     # A list renders `.values(*SummitSerializer.columns)` rows; one summit renders as an instance.
     columns = (
@@ -569,11 +624,10 @@ class SummitSerializer(RowSerializerMixin, ModelValidatingSerializer):
 
 
 class SummitDetailSerializer(SummitSerializer):
-    """A summit with its attendees (by country code) and its citations.
+    """A summit with its attendees (by country code) and its citations."""
 
-    The attendees are read here, in one query, as `.values()` rows: this serializer renders one
-    summit at a time (its page, and the answer to a write), never a list.
-    """
+    # The attendees are read here, in one query, as `.values()` rows: this serializer renders
+    # one summit at a time (its page, and the answer to a write), never a list.
 
     attendances = AttendeeSerializer(many=True, read_only=True)
     citations = EvidenceSerializer(many=True, read_only=True)
@@ -594,12 +648,16 @@ class SummitDetailSerializer(SummitSerializer):
 
 
 class RunSerializer(serializers.Serializer):
+    """Consecutive calendar years with an attended summit."""
+
     years = serializers.IntegerField()
     first_year = serializers.IntegerField()
     last_year = serializers.IntegerField()
 
 
 class RecordedSummitSerializer(serializers.Serializer):
+    """A summit in an attendance record, with the attendance's status there."""
+
     slug = serializers.SlugField()
     name = serializers.CharField()
     year = serializers.IntegerField()
@@ -610,11 +668,12 @@ class RecordedSummitSerializer(serializers.Serializer):
 
 
 class AttendanceRecordSerializer(serializers.Serializer):
-    """A leader's or a country's record at one organization's ordinary summits.
+    """A leader's or a country's record at one organization's ordinary summits: the summits
+    attended and pending, runs of consecutive calendar years, and what the next pending summit
+    would make the current run."""
 
-    Its fields mirror `summits.records.AttendanceRecord` field for field, so a record renders
-    as `dataclasses.asdict` gives it (tests/test_representation.py holds the two equal).
-    """
+    # Its fields mirror `summits.records.AttendanceRecord` field for field, so a record renders
+    # as `dataclasses.asdict` gives it (tests/test_representation.py holds the two equal).
 
     organization = serializers.SlugField()
     organization_name = serializers.CharField()

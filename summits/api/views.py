@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from summits.api import filters, serializers
 from summits.api.conditional import PreconditionFailed, if_match_holds, representation_etag
 from summits.api.parsers import SOURCE_BODY_MAX_BYTES
+from summits.api.strictness import StrictQueryParametersMixin
 from summits.models import (
     Attendance,
     Citation,
@@ -53,8 +54,9 @@ class CanRecordStatus(BasePermission):
         return not cites or user.has_perm("summits.add_citation")
 
 
-class ModelViewSet(viewsets.ModelViewSet):
-    """A ModelViewSet with conditional writes, answering writes as a read would show the object.
+class TrackerModelViewSet(StrictQueryParametersMixin, viewsets.ModelViewSet):
+    """A ModelViewSet with conditional writes, answering writes as a read would show the object,
+    that refuses a query parameter it does not read.
 
     Reads get a strong ETag from RepresentationETagMiddleware (summits.api.conditional). A write
     may send If-Match with that ETag: the row is locked, its current representation hashed as
@@ -119,10 +121,13 @@ class AttendanceRecordMixin:
         ],
         responses=serializers.AttendanceRecordSerializer(many=True),
     )
-    @action(detail=True, pagination_class=None, filter_backends=[])
+    @action(
+        detail=True, pagination_class=None, filter_backends=[], query_parameters=("organization",)
+    )
     def record(self, request, **kwargs):
         subject = self.get_object()
-        organization = request.query_params.get("organization")
+        # Blank, as an HTML form sends it, is no filter.
+        organization = request.query_params.get("organization") or None
         if organization is not None and not Organization.objects.filter(slug=organization).exists():
             raise ValidationError(
                 {"organization": [f"No organization has the slug {organization!r}."]},
@@ -132,7 +137,7 @@ class AttendanceRecordMixin:
         return Response(serializers.AttendanceRecordSerializer(records, many=True).data)
 
 
-class CountryViewSet(AttendanceRecordMixin, ModelViewSet):
+class CountryViewSet(AttendanceRecordMixin, TrackerModelViewSet):
     """Countries, looked up by their ISO 3166-1 alpha-2 code."""
 
     queryset = Country.objects.all()
@@ -147,7 +152,7 @@ class CountryViewSet(AttendanceRecordMixin, ModelViewSet):
         return country_attendance_records(country=country, organization=organization)
 
 
-class OrganizationViewSet(ModelViewSet):
+class OrganizationViewSet(TrackerModelViewSet):
     """Organizations that hold summits, such as NATO."""
 
     queryset = Organization.objects.all()
@@ -158,7 +163,7 @@ class OrganizationViewSet(ModelViewSet):
     ordering = ["slug"]
 
 
-class LeaderViewSet(AttendanceRecordMixin, ModelViewSet):
+class LeaderViewSet(AttendanceRecordMixin, TrackerModelViewSet):
     """Heads of state or government, looked up by slug."""
 
     queryset = Leader.objects.select_related("country")
@@ -184,7 +189,7 @@ def _attendee_count():
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-class SummitViewSet(ModelViewSet):
+class SummitViewSet(TrackerModelViewSet):
     """Summits, looked up by slug; a summit's page lists its attendees with their names."""
 
     queryset = Summit.objects.select_related("organization", "host_country").annotate(
@@ -211,7 +216,7 @@ class SummitViewSet(ModelViewSet):
         return serializers.SummitDetailSerializer
 
 
-class AttendanceViewSet(ModelViewSet):
+class AttendanceViewSet(TrackerModelViewSet):
     """One country's participation in one summit; its status is the latest step of its timeline."""
 
     queryset = attendances_with_firsts(
@@ -288,7 +293,7 @@ class AttendanceViewSet(ModelViewSet):
         )
 
 
-class SourceViewSet(ModelViewSet):
+class SourceViewSet(TrackerModelViewSet):
     """Where the evidence comes from: a text held verbatim (an article, a dataset record), or a
     page at a URL. `POST` adds one with its text, after which citations can quote it."""
 
@@ -315,7 +320,7 @@ class SourceViewSet(ModelViewSet):
         return HttpResponse(source.text, content_type="text/plain; charset=utf-8")
 
 
-class CitationViewSet(ModelViewSet):
+class CitationViewSet(TrackerModelViewSet):
     """Evidence for one field of one record: a verbatim quote from a source."""
 
     queryset = Citation.objects.select_related("source", "summit").defer("source__text")
