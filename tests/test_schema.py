@@ -112,3 +112,100 @@ def test_swagger_ui_sends_the_schema_to_no_validator(anonymous_client, db):
     [script_url] = re.findall(r'<script src="([^"]*\?script=[^"]*)"', page)
 
     assert '"validatorUrl": null' in anonymous_client.get(script_url).content.decode()
+
+
+def operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            yield path, method, operation
+
+
+def test_every_public_read_declares_anonymous_access(schema):
+    reads = [
+        (path, operation)
+        for path, method, operation in operations(schema)
+        if method in {"get", "head"}
+    ]
+    writes = [
+        (path, method)
+        for path, method, operation in operations(schema)
+        if method not in {"get", "head"} and {} in operation.get("security", [])
+    ]
+
+    assert reads
+    assert all({} in operation["security"] for _, operation in reads)
+    # Only signing in needs no credentials among the writes.
+    assert writes == [("/api/auth/token/", "post")]
+
+
+def test_the_token_endpoint_takes_one_json_body(schema):
+    body = schema["paths"]["/api/auth/token/"]["post"]["requestBody"]
+
+    assert list(body["content"]) == ["application/json"]
+    request = schema["components"]["schemas"]["AuthTokenRequest"]
+    assert set(request["properties"]) == {"username", "password"}
+
+
+def test_every_bound_a_list_parameter_has_is_in_the_schema(schema):
+    parameters = {
+        parameter["name"]: parameter
+        for parameter in schema["paths"]["/api/summits/"]["get"]["parameters"]
+    }
+
+    assert parameters["page_size"]["schema"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 500,
+        "default": 50,
+    }
+    assert parameters["year"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 9999}
+    ordering = re.compile(parameters["ordering"]["schema"]["pattern"])
+    assert ordering.match("-start_date, name") and not ordering.match("country__name")
+    assert "at most 8 terms" in parameters["search"]["description"]
+    assert "at most 64 characters" in parameters["search"]["description"]
+
+
+def test_each_route_is_listed_once_at_its_canonical_path(schema):
+    assert [path for path in schema["paths"] if not path.endswith("/")] == [
+        "/api/summits/calendar.ics"
+    ]
+
+
+# Words of the code, not of the API: a description that holds one speaks to the wrong reader.
+IMPLEMENTATION_WORDS = ["reverse()", "serializer", "queryset", "tests/", "DRF", ".values(", "ORM"]
+
+
+def test_descriptions_speak_to_api_users(schema):
+    descriptions = [
+        (name, component.get("description", ""))
+        for name, component in schema["components"]["schemas"].items()
+    ] + [
+        (f"{method} {path}", operation.get("description", ""))
+        for path, method, operation in operations(schema)
+    ]
+
+    assert [
+        (name, word)
+        for name, description in descriptions
+        for word in IMPLEMENTATION_WORDS
+        if word.lower() in description.lower()
+    ] == []
+
+
+def test_every_error_example_carries_the_type_its_status_answers(schema):
+    examples = [
+        (status, example["value"])
+        for _, _, operation in operations(schema)
+        for status, response in operation["responses"].items()
+        if status >= "400"
+        for example in response["content"]["application/json"].get("examples", {}).values()
+    ]
+
+    assert ("503", "server_error") in {(status, value["type"]) for status, value in examples}
+    assert all(
+        value["type"] == "server_error" if status >= "500" else value["type"] != "server_error"
+        for status, value in examples
+    )
+    unavailable = schema["paths"]["/api/summits/"]["get"]["responses"]["503"]
+    [example] = unavailable["content"]["application/json"]["examples"].values()
+    assert example["value"]["errors"][0]["code"] == "database_unavailable"
