@@ -697,7 +697,9 @@ class Source(ConstraintFieldsModel):
         self.fill_digest()
         if self.sha256:
             holder = (
+                # "Not empty", as the partial unique index says it, or SQLite reads every row.
                 Source.objects.filter(sha256=self.sha256)
+                .exclude(sha256="")
                 .exclude(pk=self.pk)
                 .values_list("key", flat=True)
                 .first()

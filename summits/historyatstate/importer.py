@@ -287,7 +287,12 @@ class _Import:
                 )
                 return None
             return held
-        holder = Source.objects.filter(sha256=text_digest(text)).values_list("key", flat=True)
+        # "Not empty" lets SQLite use the partial unique index on texts' digests.
+        holder = (
+            Source.objects.filter(sha256=text_digest(text))
+            .exclude(sha256="")
+            .values_list("key", flat=True)
+        )
         if holder.exists():
             self.report.unplaced.append(
                 f"{where}: source {holder.first()} holds this record's text already; the record "
