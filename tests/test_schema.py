@@ -209,3 +209,21 @@ def test_every_error_example_carries_the_type_its_status_answers(schema):
     unavailable = schema["paths"]["/api/summits/"]["get"]["responses"]["503"]
     [example] = unavailable["content"]["application/json"]["examples"].values()
     assert example["value"]["errors"][0]["code"] == "database_unavailable"
+
+
+def test_a_blank_multiple_choice_filter_filters_nothing(anonymous_client, article_and_context):
+    # The schema allows a blank optional parameter (allowEmptyValue) and means no filter by it.
+    every = anonymous_client.get("/api/summits/").json()
+    blank = anonymous_client.get("/api/summits/?status=&kind=")
+    assert blank.status_code == 200
+    assert blank.json() == every
+    assert anonymous_client.get("/api/attendances/?role=").status_code == 200
+
+
+def test_what_an_attendance_may_hold_is_what_the_schema_says(schema):
+    components = schema["components"]["schemas"]
+    # A summit's attendee may have no leader yet.
+    assert components["Attendee"]["properties"]["leader"]["nullable"] is True
+    # A role not stated is null; "" is refused, so the schema offers no blank role.
+    role = components["Attendance"]["properties"]["role"]
+    assert {"$ref": "#/components/schemas/BlankEnum"} not in role["oneOf"]

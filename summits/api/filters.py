@@ -28,6 +28,18 @@ from summits.search import (
 )
 
 
+class _ChoicesField(forms.MultipleChoiceField):
+    def clean(self, value):
+        # `?status=` is a blank optional parameter, which the schema allows: it filters nothing.
+        return super().clean([choice for choice in value or [] if choice != ""])
+
+
+class MultipleChoiceFilter(filters.MultipleChoiceFilter):
+    """Any of several values (`?status=held&status=announced`); a blank one filters nothing."""
+
+    field_class = _ChoicesField
+
+
 class SearchFilter(drf_filters.SearchFilter):
     """DRF's `?search=`, bounded (summits.search: a longer search is a 400 that says the limit),
     matching a related row's name in that row's own table."""
@@ -147,8 +159,8 @@ class SummitFilter(filters.FilterSet):
     )
     # distinct=False: these are columns of the row itself, and DISTINCT would make PostgreSQL
     # compute every match before LIMIT (over 60 s at a million attendances).
-    status = filters.MultipleChoiceFilter(choices=SummitStatus.choices, distinct=False)
-    kind = filters.MultipleChoiceFilter(choices=SummitKind.choices, distinct=False)
+    status = MultipleChoiceFilter(choices=SummitStatus.choices, distinct=False)
+    kind = MultipleChoiceFilter(choices=SummitKind.choices, distinct=False)
     upcoming = filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")],
         method="filter_upcoming",
@@ -191,12 +203,12 @@ class AttendanceFilter(filters.FilterSet):
     year = YearFilter(
         field_name="summit__start_date", help_text="Calendar year the summit starts in."
     )
-    status = filters.MultipleChoiceFilter(
+    status = MultipleChoiceFilter(
         choices=AttendanceStatus.choices,
         distinct=False,
         help_text="Current status (the latest step of the timeline); repeat for any of several.",
     )
-    role = filters.MultipleChoiceFilter(
+    role = MultipleChoiceFilter(
         choices=AttendanceRole.choices, distinct=False, help_text="Repeat for any of several."
     )
 

@@ -341,7 +341,7 @@ class AttendeeSerializer(RowSerializerMixin, serializers.ModelSerializer):
     url = fields.HyperlinkedIdentityField(view_name="api:attendance-detail")
     country = fields.SlugRelatedField(slug_field="code", read_only=True)
     country_name = serializers.CharField(source="country.name", read_only=True)
-    leader = fields.SlugRelatedField(slug_field="slug", read_only=True)
+    leader = fields.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     leader_name = serializers.CharField(source="leader.name", read_only=True, allow_null=True)
 
     columns = (
@@ -417,6 +417,8 @@ class AttendanceSerializer(RowSerializerMixin, ModelValidatingSerializer):
             "first_for_leader",
         ]
         read_only_fields = ["status"]
+        # Not stated is null; "" would be a second null, which the database refuses.
+        extra_kwargs = {"role": {"allow_blank": False}}
 
     # A list renders `.values(*AttendanceSerializer.columns)` rows (of a queryset annotated by
     # `attendances_with_firsts`); one attendance renders as an instance.
