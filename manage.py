@@ -7,6 +7,8 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+    # Commands run in a checkout read its .env (tracker/settings.py); the servers never do.
+    os.environ.setdefault("TRACKER_DOTENV", os.path.join(os.path.dirname(__file__), ".env"))
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line

@@ -163,3 +163,20 @@ def test_the_admin_login_has_the_same_budget_of_guesses(client, staff):
     assert codes == [200] * 5  # the login page again, with its error
     assert refused.status_code == 429
     assert 0 < int(refused["Retry-After"]) <= 60
+
+
+def test_a_look_alike_letter_buys_no_fresh_budget_at_the_admin_login(client, staff):
+    # The login form reads a fullwidth or a double-struck "s" as a plain one (Unicode's
+    # compatibility form, NFKC): so must the budget, or each look-alike spelling
+    # would be a fresh five guesses at the same account.
+    url = reverse("admin:login")
+    spellings = ["staff", "\uff53taff", "\U0001d564taff", "STAFF", " staff "]
+    codes = [
+        client.post(url, {"username": spelling, "password": f"guess-{n}"}).status_code
+        for n, spelling in enumerate(spellings)
+    ]
+
+    refused = client.post(url, {"username": "\uff53\uff54aff", "password": "guess"})
+
+    assert codes == [200] * 5
+    assert refused.status_code == 429

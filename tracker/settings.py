@@ -6,6 +6,7 @@ with DEBUG off (the default) the settings refuse to start without their producti
 
 import base64
 import hashlib
+import os
 from pathlib import Path
 
 import environ
@@ -15,7 +16,11 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env")
+# The checkout's .env (DEBUG=1, which `make run` writes) is for manage.py alone: manage.py names
+# it here. The WSGI and ASGI apps read the environment only, so a .env left in a deployed
+# checkout can never turn DEBUG on in production.
+if dotenv := os.environ.get("TRACKER_DOTENV"):
+    environ.Env.read_env(dotenv)
 
 DEBUG = env.bool("DEBUG", default=False)
 

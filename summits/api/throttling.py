@@ -14,6 +14,7 @@ import logging
 import math
 import threading
 import time
+import unicodedata
 from collections.abc import Callable
 
 from django.core.cache import cache
@@ -105,12 +106,18 @@ class LoginRateThrottle(FailOpenThrottleMixin, throttling.SimpleRateThrottle):
         # The API's JSON body, or the admin login's form (a plain Django request).
         data = request.data if hasattr(request, "data") else request.POST
         username = data.get("username") if hasattr(data, "get") else None
-        # As the login compares it: stripped of white space (any, Unicode's too), and each
-        # spelling of a letter's case counted as one.
-        username = username.strip().casefold() if isinstance(username, str) else ""
+        # As the login compares it: in Unicode's compatibility form (Django's login form makes
+        # a fullwidth or a mathematical "e" a plain one before it checks the password), stripped of
+        # white space, and each spelling of a letter's case counted as one.
+        username = _login_form(username) if isinstance(username, str) else ""
         # Hashed: a username of any length or alphabet makes a key of one size.
         tried = hashlib.sha256(username.encode()).hexdigest()[:32]
         return self.cache_format % {
             "scope": self.scope,
             "ident": f"{self.get_ident(request)}:{tried}",
         }
+
+
+def _login_form(username: str) -> str:
+    folded = unicodedata.normalize("NFKC", username).strip().casefold()
+    return unicodedata.normalize("NFKC", folded)
