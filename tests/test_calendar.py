@@ -6,9 +6,11 @@ import icalendar
 import pytest
 import time_machine
 import vobject
-from django.db import connection
+from django.db import OperationalError, connection
+from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from summits.api.feeds import STREAM_CHUNK
 from summits.models import Country, Organization, Summit
@@ -356,3 +358,18 @@ def test_control_characters_stored_before_they_were_refused_never_reach_the_feed
     event = events(response)[summit.slug]
     assert str(event["SUMMARY"]) == "G7 Summit 2024"
     assert str(event["LOCATION"]) == "Apulia"
+
+
+def test_a_database_that_fails_before_the_first_event_is_a_503_not_a_cut_calendar(
+    article_and_context, monkeypatch
+):
+    def fail(self, chunk_size=None):
+        raise OperationalError("the database went away")
+        yield  # a generator, as QuerySet.iterator is
+
+    monkeypatch.setattr(QuerySet, "iterator", fail)
+    # As a server answers it: the error becomes a response, not an exception in the test.
+    response = APIClient(raise_request_exception=False).get("/api/summits/calendar.ics")
+
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["code"] == "database_unavailable"

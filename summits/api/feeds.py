@@ -1,5 +1,7 @@
 """The summits as an iCalendar feed, filtered, searched and ordered exactly like the summit list."""
 
+import itertools
+
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils.http import quote_etag
@@ -78,9 +80,13 @@ class SummitCalendarView(StrictQueryParametersMixin, generics.GenericAPIView):
     def get(self, request, *args, **kwargs):
         # Filters are checked here, so a bad one still answers a JSON 400 before any byte.
         summits = self.filter_queryset(self.get_queryset())
+        rows = summits.iterator(chunk_size=STREAM_CHUNK)
+        # The query runs here, before the first byte: a database that is down or locked answers
+        # 503 in JSON, not a 200 whose calendar stops after its header.
+        first = list(itertools.islice(rows, 1))
         response = StreamingHttpResponse(
             summits_calendar_stream(
-                summits=summits.iterator(chunk_size=STREAM_CHUNK),
+                summits=itertools.chain(first, rows),
                 detail_url=lambda summit: request.build_absolute_uri(
                     reverse("api:summit-detail", args=[summit.slug])
                 ),
