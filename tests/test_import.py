@@ -413,3 +413,32 @@ def test_the_command_shows_its_progress_on_a_terminal_only(partners, tmp_path):
 
     assert "Importing attendances.json: 100%" in terminal.getvalue()
     assert pipe.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nests its JSON too deeply"),
+        ("[" + "9" * 5000 + "]", "Exceeds the limit"),
+    ],
+    ids=["deep", "huge-integer"],
+)
+def test_json_past_pythons_limits_is_refused_in_a_sentence(db, tmp_path, content, says):
+    path = tmp_path / "rows.json"
+    path.write_text(content)
+    before = table_counts()
+    with pytest.raises(CommandError, match=says):
+        call_command("import_attendances", str(path))
+    assert table_counts() == before
+
+
+def test_a_lone_surrogate_is_refused_in_a_sentence(world, tmp_path):
+    path = tmp_path / "rows.json"
+    path.write_text(
+        json.dumps([{"summit": world.summit.slug, "country": "US", "note": "\ud800"}]),
+        encoding="utf-8",
+    )
+    before = table_counts()
+    with pytest.raises(CommandError, match="lone surrogate"):
+        call_command("import_attendances", str(path))
+    assert table_counts() == before

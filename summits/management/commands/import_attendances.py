@@ -61,6 +61,18 @@ class Command(BaseCommand):
             raise CommandError(f"{path} is not UTF-8 text: {error.reason}.") from error
         except NotJSON as error:
             raise CommandError(f"{path} is not JSON: {error}. Nothing was imported.") from error
+        except RecursionError as error:
+            raise CommandError(
+                f"{path} nests its JSON too deeply to read. Nothing was imported."
+            ) from error
+        except UnicodeEncodeError as error:
+            raise CommandError(
+                f"{path} holds a lone surrogate ({error.object[error.start : error.end]!r}), which "
+                "is not text. Nothing was imported."
+            ) from error
+        except ValueError as error:
+            # Python's own limits on what JSON holds: an integer of over 4,300 digits, say.
+            raise CommandError(f"{path} holds {error}. Nothing was imported.") from error
         finally:
             if path != "-":
                 stream.close()
