@@ -281,3 +281,13 @@ def test_password_guesses_on_the_login_page_share_the_token_endpoint_s_budget(cl
 
     assert statuses == [200] * 5
     assert over.status_code == 429
+
+
+def test_a_login_without_next_lands_on_the_api_root(client, editor, world):
+    response = client.post(
+        reverse("rest_framework:login"),
+        {"username": "editor", "password": "not-a-real-password"},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/api/"

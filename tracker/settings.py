@@ -37,6 +37,10 @@ else:
                 "(for local development, DEBUG=1 in .env, as `make run` writes it)."
             )
 
+# The browsable API's login page sends a user with no `next` to the API's root, not to Django's
+# /accounts/profile/, which the tracker does not have.
+LOGIN_REDIRECT_URL = "/api/"
+
 # HTTPS, as served in production behind a proxy that terminates TLS and says so in a header.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
