@@ -234,6 +234,9 @@ STORAGES = {
 # Shared by every app server: throttle counters live here. Redis in production
 # (CACHE_URL=redis://127.0.0.1:6379/0); one process's memory for a first run.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Deployments (and test runs) sharing one Redis keep apart by a prefix of their own. Set here:
+# django-environ lowercases CACHE_URL's query keys, so `?key_prefix=` there never arrives.
+CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="")
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # A refused or hung Redis costs a request 0.2 s, not redis-py's 5 s: the throttles then
     # fail open (summits.api.throttling). CACHE_URL's own query parameters win.
