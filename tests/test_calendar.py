@@ -363,11 +363,14 @@ def test_control_characters_stored_before_they_were_refused_never_reach_the_feed
 def test_a_database_that_fails_before_the_first_event_is_a_503_not_a_cut_calendar(
     article_and_context, monkeypatch
 ):
-    def fail(self, chunk_size=None):
-        raise OperationalError("the database went away")
-        yield  # a generator, as QuerySet.iterator is
+    read_rows = QuerySet._fetch_all
 
-    monkeypatch.setattr(QuerySet, "iterator", fail)
+    def fail(self):
+        if self.model is Summit:
+            raise OperationalError("the database went away")
+        read_rows(self)
+
+    monkeypatch.setattr(QuerySet, "_fetch_all", fail)
     # As a server answers it: the error becomes a response, not an exception in the test.
     response = APIClient(raise_request_exception=False).get("/api/summits/calendar.ics")
 

@@ -80,13 +80,15 @@ class SummitCalendarView(StrictQueryParametersMixin, generics.GenericAPIView):
     def get(self, request, *args, **kwargs):
         # Filters are checked here, so a bad one still answers a JSON 400 before any byte.
         summits = self.filter_queryset(self.get_queryset())
-        rows = summits.iterator(chunk_size=STREAM_CHUNK)
-        # The query runs here, before the first byte: a database that is down or locked answers
-        # 503 in JSON, not a 200 whose calendar stops after its header.
-        first = list(itertools.islice(rows, 1))
+        # The first summits are read here, before the first byte: a database that is down or
+        # locked answers 503 in JSON, not a 200 whose calendar stops after its header. Those past
+        # the first chunk stream from a cursor opened only as the body is sent (a server-side
+        # cursor on PostgreSQL, which a response never sent would leave open).
+        first = list(summits[:STREAM_CHUNK])
+        rest = summits[STREAM_CHUNK:].iterator(chunk_size=STREAM_CHUNK)
         response = StreamingHttpResponse(
             summits_calendar_stream(
-                summits=itertools.chain(first, rows),
+                summits=itertools.chain(first, rest) if len(first) == STREAM_CHUNK else first,
                 detail_url=lambda summit: request.build_absolute_uri(
                     reverse("api:summit-detail", args=[summit.slug])
                 ),
