@@ -291,3 +291,16 @@ def test_a_login_without_next_lands_on_the_api_root(client, editor, world):
 
     assert response.status_code == 302
     assert response["Location"] == "/api/"
+
+
+def test_the_browsable_api_logs_out_without_a_script(client, editor, world):
+    client.force_login(editor)
+    page = client.get("/api/summits/", HTTP_ACCEPT="text/html").content.decode()
+
+    # A plain form the policy lets through: no inline handler to refuse.
+    assert "onclick" not in page
+    assert '<button type="submit" class="btn btn-link navbar-btn">Log out</button>' in page
+    response = client.post(f"{reverse('rest_framework:logout')}?next=/api/summits/")
+    assert response.status_code == 302
+    after = client.get("/api/summits/", HTTP_ACCEPT="text/html").content.decode()
+    assert "Log in" in after
