@@ -321,6 +321,10 @@ class _Import:
         if code is None:
             self.report.unmapped_countries[slug or "(none)"] += 1
             return None
+        return self.country_coded(code)
+
+    def country_coded(self, code: str) -> Country:
+        """The country with this ISO code, read (or created) once per import."""
         if code not in self.countries:
             self.countries[code] = country_for_code(code)
         return self.countries[code]
@@ -329,17 +333,13 @@ class _Import:
         """Who attended: the visitor's country, or (travels) the United States."""
         if record.dataset == "visits":
             return self.country(record.place_slug, record.fields["from"])
-        if UNITED_STATES not in self.countries:
-            self.countries[UNITED_STATES] = country_for_code(UNITED_STATES)
-        return self.countries[UNITED_STATES]
+        return self.country_coded(UNITED_STATES)
 
     def host(self, record: Record) -> Country | None:
         """Where a summit the record names took place: the United States for a visit to it,
         the trip's country for a trip."""
         if record.dataset == "visits":
-            if UNITED_STATES not in self.countries:
-                self.countries[UNITED_STATES] = country_for_code(UNITED_STATES)
-            return self.countries[UNITED_STATES]
+            return self.country_coded(UNITED_STATES)
         return self.country(record.place_slug, record.fields["country"])
 
     def person(self, record: Record) -> tuple[people.Person, tuple[int, int]] | None:
