@@ -12,8 +12,7 @@ from collections.abc import Callable, Sequence
 from urllib import parse
 
 import orjson
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotFound
 
 from summits.dates import display_date_range, display_partial_date, iso_partial_date
@@ -369,17 +368,6 @@ SUMMIT_FIELDS = [
 ]
 
 
-def _attendee_count():
-    counted = (
-        Attendance.objects.filter(summit=OuterRef("pk"))
-        .order_by()
-        .values("summit")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
-
 def _summit(row: dict, url_prefix: str) -> dict:
     start, precision = row["start_date"], row["date_precision"]
     founded = row["organization__founded_on"]
@@ -421,9 +409,7 @@ def _summit_filters(request: HttpRequest) -> Q:
 
 @handles_bad_requests
 def summit_list(request: HttpRequest) -> HttpResponse:
-    rows = Summit.objects.filter(_summit_filters(request)).annotate(
-        attendee_count=_attendee_count()
-    )
+    rows = Summit.objects.filter(_summit_filters(request)).with_attendee_count()
     url_prefix = request.build_absolute_uri("/api/summits/")
     page = cursor_page(
         request,
@@ -435,7 +421,7 @@ def summit_list(request: HttpRequest) -> HttpResponse:
 
 
 def summit_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    rows = Summit.objects.filter(slug=slug).annotate(attendee_count=_attendee_count())
+    rows = Summit.objects.filter(slug=slug).with_attendee_count()
     row = next(iter(rows.values(*SUMMIT_FIELDS)), None)
     if row is None:
         return HttpResponseNotFound()

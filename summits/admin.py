@@ -17,8 +17,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
@@ -583,19 +582,7 @@ class SummitAdmin(AutocompleteLabelsMixin, NaturalKeyImportExportAdmin, HistoryA
     inlines = (AttendanceInline, CitationInline)
 
     def get_queryset(self, request):
-        # A subquery rather than a join and GROUP BY, so the changelist's counts skip it.
-        attendances = (
-            Attendance.objects.filter(summit=OuterRef("pk"))
-            .order_by()
-            .values("summit")
-            .annotate(count=Count("pk"))
-            .values("count")
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(attendee_count=Coalesce(Subquery(attendances), 0))
-        )
+        return super().get_queryset(request).with_attendee_count()
 
     @admin.display(description="Dates", ordering="start_date")
     def dates(self, summit: Summit) -> str:

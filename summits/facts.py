@@ -18,7 +18,7 @@ import datetime as dt
 import json
 import re
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from typing import Any
 from django.db import models
 
 from summits.dates import DatePrecision, parse_partial_date
-from summits.evidence import citable_fields, text_digest
+from summits.evidence import citable_fields, quote_places, text_digest
 from summits.models import (
     ISO_COUNTRY_CODE,
     Attendance,
@@ -68,6 +68,8 @@ CITATION_TARGET_FIELDS: dict[str, str] = {
     "attendances": "attendance",
     "status_changes": "status_change",
 }
+# How many occurrences of a quote in a seed file are told apart by `occurrence`.
+_SHOWN_OCCURRENCES = 1_000
 _TOP_LEVEL_KEYS = {"extends", "citation_defaults", *KINDS[:6]}
 _ISO_COUNTRY_CODE = re.compile(ISO_COUNTRY_CODE)
 
@@ -635,7 +637,7 @@ def _quote_offset(*, row: _Row, quote: str, occurrence: Any, text: str, seed_fil
     """The 0-based code-point offset of the quote in the seed text, which must be unambiguous."""
     if not quote:
         raise row.fail(f"a citation of seed file {seed_file} needs a `quote`.")
-    starts = list(_occurrences(quote, text))
+    starts = quote_places(text, quote, at_most=_SHOWN_OCCURRENCES)
     if not starts:
         raise row.fail(f"quote {quote!r} does not occur in seed file {seed_file}.")
     if occurrence is None:
@@ -654,10 +656,3 @@ def _quote_offset(*, row: _Row, quote: str, occurrence: Any, text: str, seed_fil
             f"seed file {seed_file} (occurrence counts from 0)."
         )
     return starts[occurrence]
-
-
-def _occurrences(quote: str, text: str) -> Iterable[int]:
-    start = text.find(quote)
-    while start != -1:
-        yield start
-        start = text.find(quote, start + 1)

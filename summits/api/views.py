@@ -1,7 +1,6 @@
 """Viewsets: a queryset with what it needs to render, a serializer, a filterset; no business rules."""
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -178,23 +177,10 @@ class LeaderViewSet(AttendanceRecordMixin, TrackerModelViewSet):
         return leader_attendance_records(leader=leader, organization=organization)
 
 
-def _attendee_count():
-    counted = (
-        Attendance.objects.filter(summit=OuterRef("pk"))
-        .order_by()
-        .values("summit")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
-
 class SummitViewSet(TrackerModelViewSet):
     """Summits, looked up by slug; a summit's page lists its attendees with their names."""
 
-    queryset = Summit.objects.select_related("organization", "host_country").annotate(
-        attendee_count=_attendee_count()
-    )
+    queryset = Summit.objects.select_related("organization", "host_country").with_attendee_count()
     serializer_class = serializers.SummitSerializer
     filterset_class = filters.SummitFilter
     lookup_field = "slug"
