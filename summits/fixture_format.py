@@ -18,7 +18,6 @@ Registered as the "json" serialization format. Differences from Django's own:
 Each message starts with the entry it is about: `Entry 12 (summits.summit): ...`.
 """
 
-import inspect
 import json
 
 from django.apps import apps
@@ -62,10 +61,9 @@ def _text_problem(value: str) -> str | None:
 
 
 def _natural_key_arity(model: type[models.Model]) -> int | None:
-    parameters = inspect.signature(model._default_manager.get_by_natural_key).parameters.values()
-    if any(parameter.kind is parameter.VAR_POSITIONAL for parameter in parameters):
-        return None
-    return len(parameters)
+    """How many parts the model's natural key has, or None where it varies (a citation's)."""
+    fields = getattr(model, "natural_key_fields", None)
+    return len(fields) if fields is not None else None
 
 
 def _value_problem(field: models.Field, value: object) -> str | None:

@@ -1,0 +1,210 @@
+"""Who attends a summit, in what role, and the timeline of their status there."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from summits import validators
+from summits.dates import DatePrecision, display_partial_date
+from summits.models.actors import Country, Leader
+from summits.models.base import (
+    NaturalKeyManager,
+    NaturalKeyModel,
+    first_of_period,
+    natural_key_method,
+)
+from summits.models.meetings import Summit
+
+
+class AttendanceQuerySet(models.QuerySet["Attendance"]):
+    def with_leader_of_another_country(self) -> "AttendanceQuerySet":
+        """Attendances that break the rule a leader belongs to the attendance's country."""
+        return self.filter(leader__isnull=False).exclude(leader__country=F("country"))
+
+
+class AttendanceStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed (invitation under discussion)"
+    INVITED = "invited", "Invited"
+    CONSIDERING = "considering", "Considering"
+    CONFIRMED = "confirmed", "Confirmed"
+    DECLINED = "declined", "Declined"
+    ATTENDED = "attended", "Attended"
+    DID_NOT_ATTEND = "did_not_attend", "Did not attend"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class AttendanceRole(models.TextChoices):
+    HOST = "host", "Host"
+    MEMBER = "member", "Member"
+    PARTNER = "partner", "Partner"
+    GUEST = "guest", "Guest"
+
+
+class Attendance(NaturalKeyModel):
+    """One country's participation in one summit, and its leader when known."""
+
+    Role = AttendanceRole
+    Status = AttendanceStatus
+
+    summit = models.ForeignKey(Summit, on_delete=models.PROTECT, related_name="attendances")
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="attendances")
+    leader = models.ForeignKey(
+        Leader, on_delete=models.PROTECT, null=True, blank=True, related_name="attendances"
+    )
+    # NULL role and status mean "not stated", distinct from any value; "" would be a second NULL.
+    role = models.CharField(max_length=10, choices=AttendanceRole.choices, null=True, blank=True)  # noqa: DJ001
+    status = models.CharField(  # noqa: DJ001
+        max_length=20,
+        choices=AttendanceStatus.choices,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="A copy of the latest status change; empty until the first one.",
+    )
+    note = models.TextField(blank=True, validators=[validators.multiline])
+
+    history = HistoricalRecords()
+    objects = NaturalKeyManager.from_queryset(AttendanceQuerySet)()
+    natural_key_fields = ("summit__slug", "country__code")
+
+    constraint_fields = {
+        "summits_attendance_one_per_country": "country",
+        "summits_attendance_role_valid": "role",
+        "summits_attendance_status_valid": "status",
+    }
+
+    class Meta:
+        ordering = ["summit__start_date", "summit__slug", "country__code", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["summit", "country"],
+                name="summits_attendance_one_per_country",
+                violation_error_message="This country already has an attendance at this summit.",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__isnull=True) | Q(role__in=AttendanceRole.values),
+                name="summits_attendance_role_valid",
+                violation_error_code="invalid_choice",
+                violation_error_message="Unknown attendance role.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__isnull=True) | Q(status__in=AttendanceStatus.values),
+                name="summits_attendance_status_valid",
+                violation_error_code="invalid_choice",
+                violation_error_message="Unknown attendance status.",
+            ),
+        ]
+        indexes = [
+            # The filters by country or leader and status, and the "first" labels' search for an
+            # earlier attended summit, read these without visiting the table.
+            models.Index(fields=["country", "status", "summit"], name="summits_att_country_status"),
+            models.Index(fields=["leader", "status", "summit"], name="summits_att_leader_status"),
+            models.Index(fields=["status", "id"], name="summits_att_status_id"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.leader.name if self.leader_id else self.country.name
+        return f"{who} at {self.summit.name}"
+
+    def save(self, *args, **kwargs):
+        # `status` is written only by attendance_refresh_status(); an ordinary save of a row
+        # loaded earlier must not write back a status that a newer change has replaced.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "status"
+            ]
+        super().save(*args, **kwargs)
+
+    natural_key = natural_key_method(
+        dependencies=["summits.summit", "summits.country", "summits.leader"]
+    )
+
+    def clean(self) -> None:
+        if self.leader_id and self.country_id and self.leader.country_id != self.country_id:
+            raise ValidationError(
+                {
+                    "leader": ValidationError(
+                        "%(leader)s leads %(leader_country)s, not %(country)s.",
+                        code="leader_country_mismatch",
+                        params={
+                            "leader": self.leader.name,
+                            "leader_country": self.leader.country.name,
+                            "country": self.country.name,
+                        },
+                    )
+                }
+            )
+
+
+class StatusChange(NaturalKeyModel):
+    """One step in an attendance's timeline: its status as of a date known to some precision."""
+
+    Status = AttendanceStatus
+
+    attendance = models.ForeignKey(
+        Attendance, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    status = models.CharField(max_length=20, choices=AttendanceStatus.choices)
+    as_of = models.DateField(help_text="At month or year precision, the period's first day.")
+    as_of_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    note = models.TextField(blank=True, validators=[validators.multiline])
+
+    history = HistoricalRecords()
+    objects = NaturalKeyManager["StatusChange"]()
+    natural_key_fields = (
+        "attendance__summit__slug",
+        "attendance__country__code",
+        "status",
+        "as_of",
+    )
+
+    constraint_fields = {
+        "summits_statuschange_status_valid": "status",
+        "summits_statuschange_as_of_precision_valid": "as_of_precision",
+        "summits_statuschange_as_of_is_first_of_period": "as_of",
+        "summits_statuschange_once_per_date": "as_of",
+    }
+
+    class Meta:
+        ordering = ["attendance", "as_of", "id"]
+        get_latest_by = ["as_of", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attendance", "status", "as_of"],
+                name="summits_statuschange_once_per_date",
+                violation_error_message="This status is already recorded as of this date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=AttendanceStatus.values),
+                name="summits_statuschange_status_valid",
+                violation_error_code="invalid_choice",
+                violation_error_message="Unknown attendance status.",
+            ),
+            models.CheckConstraint(
+                condition=Q(as_of_precision__in=DatePrecision.values),
+                name="summits_statuschange_as_of_precision_valid",
+                violation_error_code="invalid_choice",
+                violation_error_message="Unknown date precision.",
+            ),
+            models.CheckConstraint(
+                condition=first_of_period("as_of", "as_of_precision"),
+                name="summits_statuschange_as_of_is_first_of_period",
+                violation_error_code="as_of_not_first_of_period",
+                violation_error_message="At month or year precision the date is the period's "
+                "first day.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} as of {self.as_of_display}"
+
+    natural_key = natural_key_method(dependencies=["summits.attendance"])
+
+    @property
+    def as_of_display(self) -> str:
+        return display_partial_date(self.as_of, self.as_of_precision)
