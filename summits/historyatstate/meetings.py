@@ -10,7 +10,7 @@ reported as about no summit.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # A hyphen, or the hyphen, en dash or em dash the files also write ("G–20").
 _DASH = r"[-\u2010\u2013\u2014]"
@@ -26,12 +26,18 @@ class Series:
     slug: str
     name: str
     short_name: str
-    summit_name: str  # "NATO Summit": a created summit is "NATO Summit 2009, Strasbourg"
     words: str  # a regular expression for the words that name the series
+    # What its summits are called, "<short name> Summit" unless given: a created summit is
+    # "NATO Summit 2009, Strasbourg".
+    summit_name: str = field(default="", kw_only=True)
     # Words that name a summit of the series without the word Summit ("the G-7 meetings").
     alone: str = r"(?!)"
     # A name its summits go by when the words say so: (words, name), as G8 for "G-8".
     other_name: tuple[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.summit_name:
+            object.__setattr__(self, "summit_name", f"{self.short_name} Summit")
 
     def name_for(self, said: str) -> str:
         """What a summit of the series named by the words `said` is called."""
@@ -45,114 +51,120 @@ class Series:
 
 
 SERIES = (
-    Series("nato", "North Atlantic Treaty Organization", "NATO", "NATO Summit", r"\bNATO\b"),
+    Series("nato", "North Atlantic Treaty Organization", "NATO", r"\bNATO\b"),
     Series(
         "g7",
         "Group of Seven",
         "G7",
-        "G7 Summit",
         # The G8 years (1997-2013) are the same series of summits.
         rf"\bG{_DASH}?[78]\b|\bGroup of (?:Seven|Eight)\b",
         alone=rf"\bG{_DASH}?[78] [Mm]eetings?\b",
         other_name=(r"8|Eight", "G8 Summit"),
     ),
-    Series("g20", "Group of Twenty", "G20", "G20 Summit", rf"\bG{_DASH}?20\b|\bGroup of Twenty\b"),
+    Series("g20", "Group of Twenty", "G20", rf"\bG{_DASH}?20\b|\bGroup of Twenty\b"),
     Series(
         "apec",
         "Asia-Pacific Economic Cooperation",
         "APEC",
-        "APEC Leaders' Summit",
         r"\bAPEC\b|\bAsia[- ]Pacific Economic Cooperation\b",
+        summit_name="APEC Leaders' Summit",
     ),
     Series(
         "apep",
         "Americas Partnership for Economic Prosperity",
         "APEP",
-        "APEP Leaders' Summit",
         r"\bAPEP\b|\bAmericas Partnership for Economic Prosperity\b",
+        summit_name="APEP Leaders' Summit",
     ),
     Series(
         "us-asean",
         "U.S.-ASEAN Summit",
         "U.S.-ASEAN",
-        "U.S.-ASEAN Summit",
         rf"\bU\.S\.{_DASH}ASEAN\b|\bUnited States{_DASH}ASEAN\b",
     ),
     Series(
         "asean",
         "Association of Southeast Asian Nations",
         "ASEAN",
-        "ASEAN Summit",
         rf"(?<!U\.S\.)(?<!{_DASH})\bASEAN\b",
     ),
-    Series("east-asia-summit", "East Asia Summit", "EAS", "East Asia Summit", r"\bEast Asian?\b"),
-    Series("quad", "Quadrilateral Security Dialogue", "Quad", "Quad Leaders' Summit", r"\bQuad\b"),
+    Series(
+        "east-asia-summit",
+        "East Asia Summit",
+        "EAS",
+        r"\bEast Asian?\b",
+        summit_name="East Asia Summit",
+    ),
+    Series(
+        "quad",
+        "Quadrilateral Security Dialogue",
+        "Quad",
+        r"\bQuad\b",
+        summit_name="Quad Leaders' Summit",
+    ),
     Series(
         "summit-of-the-americas",
         "Summit of the Americas",
         "Summit of the Americas",
-        "Summit of the Americas",
         # The name comes after the word Summit: matched whole.
         r"(?=Summit of the Americas)",
+        summit_name="Summit of the Americas",
     ),
     Series(
         "us-africa-leaders-summit",
         "U.S.-Africa Leaders' Summit",
         "U.S.-Africa",
-        "U.S.-Africa Leaders' Summit",
         rf"\b(?:U\.S\.|United States){_DASH}Africa Leaders['\u2019]?(?= Summit)",
+        summit_name="U.S.-Africa Leaders' Summit",
     ),
     Series(
         "north-american-leaders-summit",
         "North American Leaders' Summit",
         "NALS",
-        "North American Leaders' Summit",
         r"\bNorth American Leaders['\u2019]?(?= Summit)",
+        summit_name="North American Leaders' Summit",
     ),
     Series(
         "us-eu",
         "U.S.-European Union Summit",
         "U.S.-EU",
-        "U.S.-EU Summit",
         rf"\b(?:U\.S\.|United States){_DASH}(?:EU|European Union)\b",
     ),
     Series(
         "us-pacific-islands",
         "U.S.-Pacific Island Country Summit",
         "U.S.-Pacific Islands",
-        "U.S.-Pacific Island Country Summit",
         r"\bPacific Islands? Countr(?:y|ies)(?= Summit)",
+        summit_name="U.S.-Pacific Island Country Summit",
     ),
     Series(
         "un",
         "United Nations",
         "UN",
-        "UN Summit",
         r"\b(?:UN|U\.N\.|United Nations)\b(?= Millenn?ium Summit)",
     ),
-    Series("aukus", "AUKUS", "AUKUS", "AUKUS Summit", r"\bAUKUS\b"),
-    Series("c5-plus-1", "C5+1", "C5+1", "C5+1 Summit", r"\bC5\+1"),
+    Series("aukus", "AUKUS", "AUKUS", r"\bAUKUS\b"),
+    Series("c5-plus-1", "C5+1", "C5+1", r"\bC5\+1"),
     Series(
         "gcc",
         "Gulf Cooperation Council",
         "GCC",
-        "GCC Summit",
         r"\bGulf Cooperation Council\b|\bGCC\b|(?=Summit of the Gulf Cooperation Council)",
     ),
-    Series("three-seas", "Three Seas Initiative", "Three Seas", "Three Seas Summit", r"Three Seas"),
+    Series("three-seas", "Three Seas Initiative", "Three Seas", r"Three Seas"),
     Series(
         "bucharest-nine",
         "Bucharest Nine",
         "B9",
-        "Bucharest Nine Summit",
         r"\bBucharest Nine\b|(?=summit with leaders of the Bucharest Nine)",
+        summit_name="Bucharest Nine Summit",
     ),
     Series(
         "us-nordic",
         "U.S.-Nordic Leaders' Summit",
         "U.S.-Nordic",
-        "U.S.-Nordic Leaders' Summit",
         rf"\bU\.S\.{_DASH}Nordic\b",
+        summit_name="U.S.-Nordic Leaders' Summit",
     ),
 )
 

@@ -153,16 +153,9 @@ def read_records(source: str | IO[bytes]) -> Iterator[Record]:
         for event, element in events:
             if event == "start":
                 depth += 1
-                if depth == 1:
-                    shape = _root_shape(element)
-                elif depth == 2:
-                    _expect(element, _SHAPES[shape][0])
-                    elements = 0
-                elif depth > 3 and (element.tag != "em" or depth > 4):
-                    raise RecordsRefused(
-                        element.sourceline, f"<{element.tag}> is not allowed here."
-                    )
-                elements += 1
+                shape = _opened(element, depth, shape)
+                # Counted from each record's own element.
+                elements = 1 if depth == 2 else elements + 1
                 if elements > _MOST_ELEMENTS:
                     raise RecordsRefused(
                         element.sourceline,
@@ -171,7 +164,7 @@ def read_records(source: str | IO[bytes]) -> Iterator[Record]:
                     )
                 continue
             depth -= 1
-            if depth == 1:
+            if depth == 1 and shape is not None:
                 yield _record(shape, element)
                 # Forget what was read: the record, and the empty husks before it.
                 element.clear()
@@ -182,6 +175,18 @@ def read_records(source: str | IO[bytes]) -> Iterator[Record]:
         raise RecordsRefused(error.lineno or None, f"not well-formed XML: {message}") from error
     if shape is None:
         raise RecordsRefused(None, "the file holds no XML element.")
+
+
+def _opened(element: etree._Element, depth: int, shape: str | None) -> str | None:
+    """Check an element as it opens, `depth` deep (the root is 1); the file's shape, which
+    the root gives."""
+    if depth == 1:
+        return _root_shape(element)
+    if depth == 2 and shape is not None:
+        _expect(element, _SHAPES[shape][0])
+    elif depth > 3 and (element.tag != "em" or depth > 4):
+        raise RecordsRefused(element.sourceline, f"<{element.tag}> is not allowed here.")
+    return shape
 
 
 def _root_shape(root: etree._Element) -> str:

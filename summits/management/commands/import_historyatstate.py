@@ -1,13 +1,15 @@
 """Import files of the Office of the Historian's visits and travels datasets."""
 
 import sys
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from summits.historyatstate.importer import ImportReport, historyatstate_import
+from summits.historyatstate.importer import historyatstate_import
 from summits.historyatstate.records import RecordsRefused
+from summits.historyatstate.report import ImportReport
 
 
 class Command(BaseCommand):
@@ -19,7 +21,7 @@ class Command(BaseCommand):
         "each file is imported whole or not at all."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("paths", nargs="+", metavar="path", help="A visits or trips XML file.")
         parser.add_argument(
             "--dry-run",
@@ -27,7 +29,7 @@ class Command(BaseCommand):
             help="Do everything and report it, then roll it back: nothing is written.",
         )
 
-    def handle(self, *args, paths: list[str], dry_run: bool, **options) -> None:
+    def handle(self, *args: Any, paths: list[str], dry_run: bool, **options: Any) -> None:
         failed = False
         for path in paths:
             try:
