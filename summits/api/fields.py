@@ -29,28 +29,28 @@ class StrictTypeMixin:
         return super().to_internal_value(data)
 
 
-class CharField(StrictTypeMixin, serializers.CharField):
+class StrictCharField(StrictTypeMixin, serializers.CharField):
     default_error_messages = {"invalid": "Not a valid string."}
 
 
-class SlugField(StrictTypeMixin, serializers.SlugField):
+class StrictSlugField(StrictTypeMixin, serializers.SlugField):
     default_error_messages = {"invalid": "Not a valid slug."}
 
 
-class URLField(StrictTypeMixin, serializers.URLField):
+class StrictURLField(StrictTypeMixin, serializers.URLField):
     default_error_messages = {"invalid": "Enter a valid URL."}
 
 
-class IntegerField(StrictTypeMixin, serializers.IntegerField):
+class StrictIntegerField(StrictTypeMixin, serializers.IntegerField):
     json_types = (int,)
 
 
-class PrimaryKeyRelatedField(StrictTypeMixin, serializers.PrimaryKeyRelatedField):
+class StrictPrimaryKeyRelatedField(StrictTypeMixin, serializers.PrimaryKeyRelatedField):
     json_types = (int,)
     default_error_messages = {"invalid": "An id is a whole number."}
 
 
-class SlugRelatedField(StrictTypeMixin, serializers.SlugRelatedField):
+class StrictSlugRelatedField(StrictTypeMixin, serializers.SlugRelatedField):
     pass
 
 
@@ -74,7 +74,7 @@ def identity_url(request, view_name: str, lookup_url_kwarg: str, value) -> str |
     return f"{template[0]}{quote(str(value), safe=RFC3986_SUBDELIMS + '/~:@')}{template[1]}"
 
 
-class HyperlinkedIdentityField(serializers.HyperlinkedIdentityField):
+class TemplatedIdentityField(serializers.HyperlinkedIdentityField):
     """DRF's identity hyperlink, built from a template resolved once per request.
 
     `reverse()` and `build_absolute_uri()` cost more per row than everything else a list row

@@ -6,6 +6,7 @@ constraint), so the API accepts exactly what the database would, and says which 
 
 import copy
 from types import SimpleNamespace
+from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -13,10 +14,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from summits.api import fields
+from summits.api import fields, rows
 from summits.api.errors import django_error_detail
 from summits.api.strictness import StrictFieldsMixin
-from summits.dates import anniversary_year, display_date_range, iso_partial_date, parse_partial_date
+from summits.dates import iso_partial_date, parse_partial_date
 from summits.models import (
     Attendance,
     AttendanceStatus,
@@ -29,7 +30,7 @@ from summits.models import (
     StatusChange,
     Summit,
 )
-from summits.records import AttendanceRecord, RecordedSummit, Run, first_label
+from summits.records import AttendanceRecord, RecordedSummit, Run
 
 
 @extend_schema_field(
@@ -75,14 +76,14 @@ class ModelValidatingSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
-        models.CharField: fields.CharField,
-        models.TextField: fields.CharField,
-        models.SlugField: fields.SlugField,
-        models.URLField: fields.URLField,
-        models.IntegerField: fields.IntegerField,
-        models.PositiveIntegerField: fields.IntegerField,
+        models.CharField: fields.StrictCharField,
+        models.TextField: fields.StrictCharField,
+        models.SlugField: fields.StrictSlugField,
+        models.URLField: fields.StrictURLField,
+        models.IntegerField: fields.StrictIntegerField,
+        models.PositiveIntegerField: fields.StrictIntegerField,
     }
-    serializer_related_field = fields.PrimaryKeyRelatedField
+    serializer_related_field = fields.StrictPrimaryKeyRelatedField
 
     def get_validators(self):
         # Uniqueness and every other constraint are checked once, by the model.
@@ -103,15 +104,19 @@ class ModelValidatingSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 
 class RowSerializerMixin:
-    """For serializers whose `to_representation` builds each row's dict by hand.
+    """A serializer that renders through its resource's `representation` (summits.api.rows):
+    a list's `.values()` rows as they are, one record from its instance."""
 
-    Lists render hundreds of rows: DRF's per-field machinery, the fields it builds for every
-    serializer instance, and a `reverse()` per link cost more than the query. These serializers
-    build the same dict directly (tests/test_representation.py holds each to DRF's generic
-    rendering, keys and order); their declared fields still serve writes and the schema.
-    """
+    representation: ClassVar[rows.Representation]
+    context: dict[str, Any]
+    _declared_fields: dict[str, serializers.Field]
+    fields: Any
 
-    def row_link(self, value) -> str:
+    def to_representation(self, instance: models.Model | rows.Row) -> dict[str, Any]:
+        row = instance if isinstance(instance, dict) else self.representation.row(instance)
+        return self.representation.render(row, self.row_link)
+
+    def row_link(self, value: object) -> str:
         """The `url` field's value for a row with this lookup value, from a template resolved
         once per request."""
         url = self._link_from_template(value)
@@ -121,7 +126,7 @@ class RowSerializerMixin:
         row = SimpleNamespace(**{"pk": value, lookup_field: value})
         return self.fields["url"].to_representation(row)
 
-    def _link_from_template(self, value) -> str | None:
+    def _link_from_template(self, value: object) -> str | None:
         declared = self._declared_fields["url"]
         request = self.context.get("request")
         if request is None or self.context.get("format"):
@@ -132,7 +137,7 @@ class RowSerializerMixin:
 class CountrySerializer(ModelValidatingSerializer):
     """A country, looked up by its ISO code."""
 
-    url = fields.HyperlinkedIdentityField(view_name="api:country-detail", lookup_field="code")
+    url = fields.TemplatedIdentityField(view_name="api:country-detail", lookup_field="code")
 
     class Meta:
         model = Country
@@ -142,7 +147,7 @@ class CountrySerializer(ModelValidatingSerializer):
 class OrganizationSerializer(ModelValidatingSerializer):
     """An organization that holds summits, such as NATO."""
 
-    url = fields.HyperlinkedIdentityField(view_name="api:organization-detail", lookup_field="slug")
+    url = fields.TemplatedIdentityField(view_name="api:organization-detail", lookup_field="slug")
 
     class Meta:
         model = Organization
@@ -152,8 +157,8 @@ class OrganizationSerializer(ModelValidatingSerializer):
 class LeaderSerializer(ModelValidatingSerializer):
     """A head of state or government, and the country they lead."""
 
-    url = fields.HyperlinkedIdentityField(view_name="api:leader-detail", lookup_field="slug")
-    country = fields.SlugRelatedField(slug_field="code", queryset=Country.objects.all())
+    url = fields.TemplatedIdentityField(view_name="api:leader-detail", lookup_field="slug")
+    country = fields.StrictSlugRelatedField(slug_field="code", queryset=Country.objects.all())
     country_name = serializers.CharField(source="country.name", read_only=True)
 
     class Meta:
@@ -173,7 +178,7 @@ class LeaderSerializer(ModelValidatingSerializer):
 class SourceSerializer(ModelValidatingSerializer):
     """A source; its text is sent once, when the source is added, and read at `text_url`."""
 
-    text = fields.CharField(
+    text = fields.StrictCharField(
         write_only=True,
         required=False,
         allow_blank=True,
@@ -224,14 +229,14 @@ class CitationSerializer(ModelValidatingSerializer):
     is cited with basis `external` and no quote.
     """
 
-    source = fields.SlugRelatedField(slug_field="key", queryset=Source.objects.all())
-    summit = fields.SlugRelatedField(
+    source = fields.StrictSlugRelatedField(slug_field="key", queryset=Source.objects.all())
+    summit = fields.StrictSlugRelatedField(
         slug_field="slug", queryset=Summit.objects.all(), required=False, allow_null=True
     )
-    attendance = fields.PrimaryKeyRelatedField(
+    attendance = fields.StrictPrimaryKeyRelatedField(
         queryset=Attendance.objects.all(), required=False, allow_null=True
     )
-    status_change = fields.PrimaryKeyRelatedField(
+    status_change = fields.StrictPrimaryKeyRelatedField(
         queryset=StatusChange.objects.all(), required=False, allow_null=True
     )
 
@@ -258,45 +263,31 @@ class CitationSerializer(ModelValidatingSerializer):
 class EvidenceSerializer(RowSerializerMixin, serializers.ModelSerializer):
     """A citation as shown on the record it cites."""
 
-    source = fields.SlugRelatedField(slug_field="key", read_only=True)
+    representation = rows.EVIDENCE
+    source = fields.StrictSlugRelatedField(slug_field="key", read_only=True)
 
     class Meta:
         model = Citation
-        fields = ["id", "source", "field", "quote", "start", "end", "basis"]
+        fields = list(rows.EVIDENCE.keys)
         read_only_fields = fields
-
-    def to_representation(self, citation: Citation) -> dict:
-        return {
-            "id": citation.pk,
-            "source": citation.source.key,
-            "field": citation.field,
-            "quote": citation.quote,
-            "start": citation.start,
-            "end": citation.end,
-            "basis": citation.basis,
-        }
 
 
 class StatusChangeSerializer(RowSerializerMixin, serializers.ModelSerializer):
     """One step of an attendance's status timeline, with its evidence."""
 
+    representation = rows.STATUS_CHANGE
     as_of = PartialDateField(date_field="as_of", precision_field="as_of_precision", read_only=True)
     citations = EvidenceSerializer(many=True, read_only=True)
 
     class Meta:
         model = StatusChange
-        fields = ["id", "status", "as_of", "as_of_precision", "as_of_display", "note", "citations"]
+        fields = [*rows.STATUS_CHANGE.keys, "citations"]
         read_only_fields = fields
 
-    def to_representation(self, change: StatusChange) -> dict:
+    def to_representation(self, change: StatusChange) -> dict[str, Any]:
         evidence = EvidenceSerializer(context=self.context)
         return {
-            "id": change.pk,
-            "status": change.status,
-            "as_of": iso_partial_date(change.as_of, change.as_of_precision),
-            "as_of_precision": change.as_of_precision,
-            "as_of_display": change.as_of_display,
-            "note": change.note,
+            **super().to_representation(change),
             "citations": [evidence.to_representation(c) for c in change.citations.all()],
         }
 
@@ -304,10 +295,10 @@ class StatusChangeSerializer(RowSerializerMixin, serializers.ModelSerializer):
 class NewEvidenceSerializer(StrictFieldsMixin, serializers.Serializer):
     """The evidence for a new status: a quote from a source, which cites the change's status."""
 
-    source = fields.SlugRelatedField(slug_field="key", queryset=Source.objects.all())
-    quote = fields.CharField(allow_blank=True, default="", trim_whitespace=False)
-    start = fields.IntegerField(min_value=0, required=False, allow_null=True, default=None)
-    end = fields.IntegerField(min_value=0, required=False, allow_null=True, default=None)
+    source = fields.StrictSlugRelatedField(slug_field="key", queryset=Source.objects.all())
+    quote = fields.StrictCharField(allow_blank=True, default="", trim_whitespace=False)
+    start = fields.StrictIntegerField(min_value=0, required=False, allow_null=True, default=None)
+    end = fields.StrictIntegerField(min_value=0, required=False, allow_null=True, default=None)
     basis = serializers.ChoiceField(choices=CitationBasis.choices, default=CitationBasis.STATED)
 
 
@@ -326,7 +317,7 @@ class NewStatusChangeSerializer(StrictFieldsMixin, serializers.Serializer):
 
     status = serializers.ChoiceField(choices=AttendanceStatus.choices)
     as_of = PartialDateField(date_field="as_of", precision_field="as_of_precision")
-    note = fields.CharField(allow_blank=True, default="")
+    note = fields.StrictCharField(allow_blank=True, default="")
     citation = NewEvidenceSerializer(
         required=False, help_text="The evidence for the new status: a quote from a source."
     )
@@ -335,41 +326,17 @@ class NewStatusChangeSerializer(StrictFieldsMixin, serializers.Serializer):
 class AttendeeSerializer(RowSerializerMixin, serializers.ModelSerializer):
     """An attendance as listed on its summit: who came, for which country, in what role."""
 
-    # It renders `.values(*AttendeeSerializer.columns)` rows: a summit's forty attendances with
-    # their countries and leaders cost more as model instances than the rest of its page.
-
-    url = fields.HyperlinkedIdentityField(view_name="api:attendance-detail")
-    country = fields.SlugRelatedField(slug_field="code", read_only=True)
+    representation = rows.ATTENDEE
+    url = fields.TemplatedIdentityField(view_name="api:attendance-detail")
+    country = fields.StrictSlugRelatedField(slug_field="code", read_only=True)
     country_name = serializers.CharField(source="country.name", read_only=True)
-    leader = fields.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    leader = fields.StrictSlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     leader_name = serializers.CharField(source="leader.name", read_only=True, allow_null=True)
-
-    columns = (
-        "id",
-        "country__code",
-        "country__name",
-        "leader__slug",
-        "leader__name",
-        "role",
-        "status",
-    )
 
     class Meta:
         model = Attendance
-        fields = ["id", "url", "country", "country_name", "leader", "leader_name", "role", "status"]
+        fields = list(rows.ATTENDEE.keys)
         read_only_fields = fields
-
-    def to_representation(self, row: dict) -> dict:
-        return {
-            "id": row["id"],
-            "url": self.row_link(row["id"]),
-            "country": row["country__code"],
-            "country_name": row["country__name"],
-            "leader": row["leader__slug"],
-            "leader_name": row["leader__name"],
-            "role": row["role"],
-            "status": row["status"],
-        }
 
 
 class AttendanceSerializer(RowSerializerMixin, ModelValidatingSerializer):
@@ -379,12 +346,14 @@ class AttendanceSerializer(RowSerializerMixin, ModelValidatingSerializer):
     step with `POST /api/attendances/{id}/statuses/`.
     """
 
-    url = fields.HyperlinkedIdentityField(view_name="api:attendance-detail")
-    summit = fields.SlugRelatedField(slug_field="slug", queryset=Summit.objects.all())
+    representation = rows.ATTENDANCE
+
+    url = fields.TemplatedIdentityField(view_name="api:attendance-detail")
+    summit = fields.StrictSlugRelatedField(slug_field="slug", queryset=Summit.objects.all())
     summit_name = serializers.CharField(source="summit.name", read_only=True)
-    country = fields.SlugRelatedField(slug_field="code", queryset=Country.objects.all())
+    country = fields.StrictSlugRelatedField(slug_field="code", queryset=Country.objects.all())
     country_name = serializers.CharField(source="country.name", read_only=True)
-    leader = fields.SlugRelatedField(
+    leader = fields.StrictSlugRelatedField(
         slug_field="slug", queryset=Leader.objects.all(), required=False, allow_null=True
     )
     leader_name = serializers.CharField(source="leader.name", read_only=True, allow_null=True)
@@ -401,112 +370,17 @@ class AttendanceSerializer(RowSerializerMixin, ModelValidatingSerializer):
 
     class Meta:
         model = Attendance
-        fields = [
-            "id",
-            "url",
-            "summit",
-            "summit_name",
-            "country",
-            "country_name",
-            "leader",
-            "leader_name",
-            "role",
-            "status",
-            "note",
-            "first_for_country",
-            "first_for_leader",
-        ]
+        fields = list(rows.ATTENDANCE.keys)
         read_only_fields = ["status"]
         # Not stated is null; "" would be a second null, which the database refuses.
         extra_kwargs = {"role": {"allow_blank": False}}
 
-    # A list renders `.values(*AttendanceSerializer.columns)` rows (of a queryset annotated by
-    # `attendances_with_firsts`); one attendance renders as an instance.
-    columns = (
-        "id",
-        "summit__slug",
-        "summit__name",
-        "country__code",
-        "country__name",
-        "leader__slug",
-        "leader__name",
-        "role",
-        "status",
-        "note",
-        "summit__start_date",
-        "summit__organization_id",
-        "summit__organization__records_complete_from",
-        "country_attended_before",
-        "leader_attended_before",
-    )
-
-    def to_representation(self, attendance: Attendance | dict) -> dict:
-        row = attendance if isinstance(attendance, dict) else self.row(attendance)
-        return {
-            "id": row["id"],
-            "url": self.row_link(row["id"]),
-            "summit": row["summit__slug"],
-            "summit_name": row["summit__name"],
-            "country": row["country__code"],
-            "country_name": row["country__name"],
-            "leader": row["leader__slug"],
-            "leader_name": row["leader__name"],
-            "role": row["role"],
-            "status": row["status"],
-            "note": row["note"],
-            "first_for_country": _first(row, has_earlier=row["country_attended_before"]),
-            "first_for_leader": (
-                _first(row, has_earlier=row["leader_attended_before"])
-                if row["leader__slug"] is not None
-                else None
-            ),
-        }
-
-    @classmethod
-    def row(cls, attendance: Attendance) -> dict:
-        """The attendance as the `.values(*columns)` row of it."""
-        summit, country, leader = attendance.summit, attendance.country, attendance.leader
-        return {
-            "id": attendance.pk,
-            "summit__slug": summit.slug,
-            "summit__name": summit.name,
-            "country__code": country.code,
-            "country__name": country.name,
-            "leader__slug": leader.slug if leader is not None else None,
-            "leader__name": leader.name if leader is not None else None,
-            "role": attendance.role,
-            "status": attendance.status,
-            "note": attendance.note,
-            "summit__start_date": summit.start_date,
-            "summit__organization_id": summit.organization_id,
-            "summit__organization__records_complete_from": (
-                summit.organization.records_complete_from
-                if summit.organization_id is not None
-                else None
-            ),
-            "country_attended_before": attendance.country_attended_before,
-            "leader_attended_before": attendance.leader_attended_before,
-        }
-
-    # The method fields' own getters, for DRF's generic rendering; `to_representation` inlines them.
+    # The method fields' own getters, for DRF's generic rendering; lists render the rows.
     def get_first_for_country(self, attendance: Attendance) -> str | None:
-        return _first(self.row(attendance), has_earlier=attendance.country_attended_before)
+        return self.representation.value("first_for_country", attendance, self.row_link)
 
     def get_first_for_leader(self, attendance: Attendance) -> str | None:
-        if attendance.leader_id is None:
-            return None
-        return _first(self.row(attendance), has_earlier=attendance.leader_attended_before)
-
-
-def _first(row: dict, *, has_earlier: bool) -> str | None:
-    """An attendance row's first label: only an attended one at an organization's summit has one."""
-    if row["status"] != AttendanceStatus.ATTENDED or row["summit__organization_id"] is None:
-        return None
-    return first_label(
-        complete_from=row["summit__organization__records_complete_from"],
-        start_date=row["summit__start_date"],
-        has_earlier=has_earlier,
-    )
+        return self.representation.value("first_for_leader", attendance, self.row_link)
 
 
 class AttendanceDetailSerializer(AttendanceSerializer):
@@ -533,11 +407,13 @@ class SummitSerializer(RowSerializerMixin, ModelValidatingSerializer):
     """A summit: when (at the precision the date is known), where, who holds it, and how many
     countries attend."""
 
-    url = fields.HyperlinkedIdentityField(view_name="api:summit-detail", lookup_field="slug")
-    organization = fields.SlugRelatedField(
+    representation = rows.SUMMIT
+
+    url = fields.TemplatedIdentityField(view_name="api:summit-detail", lookup_field="slug")
+    organization = fields.StrictSlugRelatedField(
         slug_field="slug", queryset=Organization.objects.all(), required=False, allow_null=True
     )
-    host_country = fields.SlugRelatedField(
+    host_country = fields.StrictSlugRelatedField(
         slug_field="code", queryset=Country.objects.all(), required=False, allow_null=True
     )
     start_date = PartialDateField(date_field="start_date", precision_field="date_precision")
@@ -547,82 +423,10 @@ class SummitSerializer(RowSerializerMixin, ModelValidatingSerializer):
         "date_precision": "It follows from start_date: YYYY, YYYY-MM or YYYY-MM-DD.",
     }
 
-    # A list renders `.values(*SummitSerializer.columns)` rows; one summit renders as an instance.
-    columns = (
-        "slug",
-        "name",
-        "organization__slug",
-        "organization__founded_on",
-        "kind",
-        "status",
-        "host_country__code",
-        "city",
-        "start_date",
-        "end_date",
-        "date_precision",
-        "attendee_count",
-    )
-
     class Meta:
         model = Summit
-        fields = [
-            "slug",
-            "url",
-            "name",
-            "organization",
-            "kind",
-            "status",
-            "host_country",
-            "city",
-            "start_date",
-            "end_date",
-            "date_precision",
-            "dates",
-            "anniversary",
-            "attendee_count",
-        ]
+        fields = list(rows.SUMMIT.keys)
         read_only_fields = ["date_precision", "dates", "anniversary"]
-
-    def to_representation(self, summit: Summit | dict) -> dict:
-        row = summit if isinstance(summit, dict) else self.row(summit)
-        start, end, precision = row["start_date"], row["end_date"], row["date_precision"]
-        return {
-            "slug": row["slug"],
-            "url": self.row_link(row["slug"]),
-            "name": row["name"],
-            "organization": row["organization__slug"],
-            "kind": row["kind"],
-            "status": row["status"],
-            "host_country": row["host_country__code"],
-            "city": row["city"],
-            "start_date": iso_partial_date(start, precision),
-            "end_date": end.isoformat() if end is not None else None,
-            "date_precision": precision,
-            "dates": display_date_range(start, end, precision),
-            "anniversary": anniversary_year(row["organization__founded_on"], start),
-            "attendee_count": row["attendee_count"],
-        }
-
-    @classmethod
-    def row(cls, summit: Summit) -> dict:
-        """The summit as the `.values(*columns)` row of it."""
-        organization, host = summit.organization, summit.host_country
-        return {
-            "slug": summit.slug,
-            "name": summit.name,
-            "organization__slug": organization.slug if organization is not None else None,
-            "organization__founded_on": (
-                organization.founded_on if organization is not None else None
-            ),
-            "kind": summit.kind,
-            "status": summit.status,
-            "host_country__code": host.code if host is not None else None,
-            "city": summit.city,
-            "start_date": summit.start_date,
-            "end_date": summit.end_date,
-            "date_precision": summit.date_precision,
-            "attendee_count": summit.attendee_count,
-        }
 
 
 class SummitDetailSerializer(SummitSerializer):
@@ -643,7 +447,7 @@ class SummitDetailSerializer(SummitSerializer):
         evidence = EvidenceSerializer(context=self.context)
         attendees = summit.attendances.order_by("country__code", "id")
         data["attendances"] = [
-            attendee.to_representation(row) for row in attendees.values(*attendee.columns)
+            attendee.to_representation(row) for row in attendees.values(*rows.ATTENDEE.columns)
         ]
         data["citations"] = [evidence.to_representation(c) for c in summit.citations.all()]
         return data

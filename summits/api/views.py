@@ -10,7 +10,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from summits.api import filters, serializers
+from summits.api import filters, rows, serializers
 from summits.api.conditional import PreconditionFailed, if_match_holds, representation_etag
 from summits.api.parsers import SOURCE_BODY_MAX_BYTES
 from summits.api.strictness import StrictQueryParametersMixin
@@ -192,7 +192,7 @@ class SummitViewSet(TrackerModelViewSet):
         queryset = super().get_queryset()
         if self.action == "list":
             # A page of a hundred summits as rows: no Summit, Organization or Country to build.
-            return queryset.values(*serializers.SummitSerializer.columns)
+            return queryset.values(*rows.SUMMIT.columns)
         # The attendees are read by SummitDetailSerializer, as rows.
         return queryset.prefetch_related(with_citations())
 
@@ -219,7 +219,7 @@ class AttendanceViewSet(TrackerModelViewSet):
         if self.action == "list":
             # A page of a hundred attendances as rows: no Attendance, Summit, Organization,
             # Country or Leader to build.
-            queryset = queryset.values(*serializers.AttendanceSerializer.columns)
+            queryset = queryset.values(*rows.ATTENDANCE.columns)
         else:
             queryset = queryset.prefetch_related(
                 Prefetch(

@@ -1,0 +1,225 @@
+"""What a list row looks like on the wire, declared once per resource.
+
+Lists render hundreds of rows: DRF's per-field machinery, the fields it builds for every
+serializer instance, and a `reverse()` per link cost more than the query. So a list reads its
+rows as `.values(*representation.columns)` dicts and renders them with `representation.render`;
+one record renders through the same declaration from its instance (`representation.row`). The
+serializers take their `Meta.fields` from it, and so the schema's field list; the
+serializers' declared fields still type those fields and take writes.
+(tests/test_representation.py holds every row to DRF's generic rendering, keys and order.)
+
+A representation maps each output key to what it shows:
+
+- a column: a model field, or a `__` path through foreign keys ("country__code");
+- `Link(column)`: the record's own URL, from the column holding its lookup value;
+- `Computed(columns, function)`: a value worked out from several columns of the row.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any
+
+from django.db import models
+
+from summits.dates import (
+    anniversary_year,
+    display_date_range,
+    display_partial_date,
+    iso_partial_date,
+)
+from summits.models import AttendanceStatus
+from summits.records import first_label
+
+Row = dict[str, Any]
+LinkFunction = Callable[[object], str]
+
+
+@dataclass(frozen=True)
+class Link:
+    """The record's own URL, built from the value of `column` (its lookup field)."""
+
+    column: str
+
+
+@dataclass(frozen=True)
+class Computed:
+    """An output value worked out from the row's `columns` by `function(row)`."""
+
+    columns: tuple[str, ...]
+    function: Callable[[Row], object]
+
+
+Shown = str | Link | Computed
+
+
+class Representation:
+    """A resource's output keys, in order, each with the column or function it shows."""
+
+    def __init__(self, **shown: Shown) -> None:
+        self.shown = shown
+        self.keys: tuple[str, ...] = tuple(shown)
+        self.columns: tuple[str, ...] = tuple(
+            dict.fromkeys(column for spec in shown.values() for column in _columns(spec))
+        )
+        # One getter per key, built once: a row renders as one dict comprehension.
+        self._getters = tuple((key, _getter(spec)) for key, spec in shown.items())
+
+    def render(self, row: Row, link: LinkFunction) -> dict[str, object]:
+        """The JSON object of a `.values(*columns)` row; `link` builds a record's URL."""
+        return {key: get(row, link) for key, get in self._getters}
+
+    def row(self, instance: models.Model) -> Row:
+        """The instance as the `.values(*columns)` row of it (annotations included)."""
+        return {column: _value_at(instance, column) for column in self.columns}
+
+    def value(self, key: str, instance: models.Model, link: LinkFunction) -> object:
+        """One output value of an instance."""
+        return dict(self._getters)[key](self.row(instance), link)
+
+
+def _columns(spec: Shown) -> tuple[str, ...]:
+    if isinstance(spec, Link):
+        return (spec.column,)
+    if isinstance(spec, Computed):
+        return spec.columns
+    return (spec,)
+
+
+def _getter(spec: Shown) -> Callable[[Row, LinkFunction], object]:
+    if isinstance(spec, Link):
+        column = spec.column
+        return lambda row, link: link(row[column])
+    if isinstance(spec, Computed):
+        function = spec.function
+        return lambda row, link: function(row)
+    value_of = itemgetter(spec)
+    return lambda row, link: value_of(row)
+
+
+def _value_at(instance: models.Model, path: str) -> object:
+    """The value at a `__` path from an instance; None past a null foreign key, as `.values()`
+    gives it."""
+    value: Any = instance
+    for name in path.split("__"):
+        if value is None:
+            return None
+        value = getattr(value, name)
+    return value
+
+
+def _isoformat(column: str) -> Computed:
+    return Computed((column,), lambda row: _iso(row[column]))
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _partial_date(column: str, precision: str) -> Computed:
+    """A date at its precision: "2024-07-09", "2022-06" or "2023"."""
+    return Computed((column, precision), lambda row: iso_partial_date(row[column], row[precision]))
+
+
+def _first(row: Row, *, earlier: str) -> str | None:
+    """An attendance's first label: only an attended one at an organization's summit has one."""
+    if row["status"] != AttendanceStatus.ATTENDED or row["summit__organization_id"] is None:
+        return None
+    return first_label(
+        complete_from=row["summit__organization__records_complete_from"],
+        start_date=row["summit__start_date"],
+        has_earlier=row[earlier],
+    )
+
+
+_FIRST_COLUMNS = (
+    "status",
+    "summit__start_date",
+    "summit__organization_id",
+    "summit__organization__records_complete_from",
+)
+
+EVIDENCE = Representation(
+    id="id",
+    source="source__key",
+    field="field",
+    quote="quote",
+    start="start",
+    end="end",
+    basis="basis",
+)
+
+STATUS_CHANGE = Representation(
+    id="id",
+    status="status",
+    as_of=_partial_date("as_of", "as_of_precision"),
+    as_of_precision="as_of_precision",
+    as_of_display=Computed(
+        ("as_of", "as_of_precision"),
+        lambda row: display_partial_date(row["as_of"], row["as_of_precision"]),
+    ),
+    note="note",
+)
+
+ATTENDEE = Representation(
+    id="id",
+    url=Link("id"),
+    country="country__code",
+    country_name="country__name",
+    leader="leader__slug",
+    leader_name="leader__name",
+    role="role",
+    status="status",
+)
+
+# Rows of a queryset annotated by `summits.records.attendances_with_firsts`.
+ATTENDANCE = Representation(
+    id="id",
+    url=Link("id"),
+    summit="summit__slug",
+    summit_name="summit__name",
+    country="country__code",
+    country_name="country__name",
+    leader="leader__slug",
+    leader_name="leader__name",
+    role="role",
+    status="status",
+    note="note",
+    first_for_country=Computed(
+        (*_FIRST_COLUMNS, "country_attended_before"),
+        lambda row: _first(row, earlier="country_attended_before"),
+    ),
+    first_for_leader=Computed(
+        (*_FIRST_COLUMNS, "leader__slug", "leader_attended_before"),
+        lambda row: (
+            _first(row, earlier="leader_attended_before")
+            if row["leader__slug"] is not None
+            else None
+        ),
+    ),
+)
+
+# Rows of a queryset annotated by `Summit.objects.with_attendee_count()`.
+SUMMIT = Representation(
+    slug="slug",
+    url=Link("slug"),
+    name="name",
+    organization="organization__slug",
+    kind="kind",
+    status="status",
+    host_country="host_country__code",
+    city="city",
+    start_date=_partial_date("start_date", "date_precision"),
+    end_date=_isoformat("end_date"),
+    date_precision="date_precision",
+    dates=Computed(
+        ("start_date", "end_date", "date_precision"),
+        lambda row: display_date_range(row["start_date"], row["end_date"], row["date_precision"]),
+    ),
+    anniversary=Computed(
+        ("organization__founded_on", "start_date"),
+        lambda row: anniversary_year(row["organization__founded_on"], row["start_date"]),
+    ),
+    attendee_count="attendee_count",
+)
