@@ -2,13 +2,15 @@
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm.utils import CallbackIOWrapper
 
 from summits.management.streaming import NotAnArray, NotJSON, json_array_items, progress_bar
-from summits.services import ImportRejected, attendances_import
+from summits.services import ImportRejected, ImportReport, attendances_import
 
 
 class Command(BaseCommand):
@@ -25,10 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("path", help='The JSON file; "-" reads standard input.')
 
     def handle(self, *args: Any, path: str, **options: Any) -> None:
-        try:
-            stream: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
-        except OSError as error:
-            raise CommandError(f"Cannot read {path}: {error.strerror}.") from error
+        stream = _opened(path)
         size = None if path == "-" else os.fstat(stream.fileno()).st_size
         bar = progress_bar(
             options.get("stderr"),
@@ -38,53 +37,75 @@ class Command(BaseCommand):
             desc=f"Importing {os.path.basename(path) if path != '-' else 'standard input'}",
         )
         try:
-            with bar:
+            with _refusals_explained(path), bar:
                 reading = CallbackIOWrapper(bar.update, stream, "read")
                 report = attendances_import(rows=json_array_items(reading))
-        except OSError as error:
-            raise CommandError(f"Cannot read {path}: {error.strerror}.") from error
-        except NotAnArray as error:
-            raise CommandError(f"{path} must hold a JSON array of rows.") from error
-        except ImportRejected as error:
-            problems = [
-                f"  {where}: {message}"
-                for where, messages in error.message_dict.items()
-                for message in messages
-            ]
-            if error.more:
-                problems.append(f"  ... and {_count(error.more, 'more error')}.")
-            raise CommandError(
-                f"Nothing was imported: {_count(error.error_count, 'error')} "
-                "(rows count from 0):\n" + "\n".join(problems)
-            ) from error
-        except UnicodeDecodeError as error:
-            raise CommandError(f"{path} is not UTF-8 text: {error.reason}.") from error
-        except NotJSON as error:
-            raise CommandError(f"{path} is not JSON: {error}. Nothing was imported.") from error
-        except RecursionError as error:
-            raise CommandError(
-                f"{path} nests its JSON too deeply to read. Nothing was imported."
-            ) from error
-        except UnicodeEncodeError as error:
-            raise CommandError(
-                f"{path} holds a lone surrogate ({error.object[error.start : error.end]!r}), which "
-                "is not text. Nothing was imported."
-            ) from error
-        except ValueError as error:
-            # Python's own limits on what JSON holds: an integer of over 4,300 digits, say.
-            raise CommandError(f"{path} holds {error}. Nothing was imported.") from error
         finally:
             if path != "-":
                 stream.close()
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Imported {_count(report.rows, 'attendance')}: {report.created:,} created, "
-                f"{report.updated:,} updated, {report.unchanged:,} unchanged; "
-                f"{_count(report.status_changes, 'status change')} added"
-                + (f", with {_count(report.citations, 'citation')}" if report.citations else "")
-                + "."
-            )
-        )
+        self.stdout.write(self.style.SUCCESS(_summary(report)))
+
+
+def _opened(path: str) -> IO[bytes]:
+    """The file at `path`, or standard input for "-", to read as bytes."""
+    try:
+        return sys.stdin.buffer if path == "-" else open(path, "rb")
+    except OSError as error:
+        raise CommandError(f"Cannot read {path}: {error.strerror}.") from error
+
+
+@contextmanager
+def _refusals_explained(path: str) -> Iterator[None]:
+    """Say why the file at `path` was not imported, for each way reading or importing it fails."""
+    try:
+        yield
+    except OSError as error:
+        raise CommandError(f"Cannot read {path}: {error.strerror}.") from error
+    except NotAnArray as error:
+        raise CommandError(f"{path} must hold a JSON array of rows.") from error
+    except ImportRejected as error:
+        raise CommandError(_rejection(error)) from error
+    except UnicodeDecodeError as error:
+        raise CommandError(f"{path} is not UTF-8 text: {error.reason}.") from error
+    except NotJSON as error:
+        raise CommandError(f"{path} is not JSON: {error}. Nothing was imported.") from error
+    except RecursionError as error:
+        raise CommandError(
+            f"{path} nests its JSON too deeply to read. Nothing was imported."
+        ) from error
+    except UnicodeEncodeError as error:
+        raise CommandError(
+            f"{path} holds a lone surrogate ({error.object[error.start : error.end]!r}), which "
+            "is not text. Nothing was imported."
+        ) from error
+    except ValueError as error:
+        # Python's own limits on what JSON holds: an integer of over 4,300 digits, say.
+        raise CommandError(f"{path} holds {error}. Nothing was imported.") from error
+
+
+def _rejection(error: ImportRejected) -> str:
+    """The rows' errors, one a line, with how many there were."""
+    problems = [
+        f"  {where}: {message}"
+        for where, messages in error.message_dict.items()
+        for message in messages
+    ]
+    if error.more:
+        problems.append(f"  ... and {_count(error.more, 'more error')}.")
+    return (
+        f"Nothing was imported: {_count(error.error_count, 'error')} "
+        "(rows count from 0):\n" + "\n".join(problems)
+    )
+
+
+def _summary(report: ImportReport) -> str:
+    return (
+        f"Imported {_count(report.rows, 'attendance')}: {report.created:,} created, "
+        f"{report.updated:,} updated, {report.unchanged:,} unchanged; "
+        f"{_count(report.status_changes, 'status change')} added"
+        + (f", with {_count(report.citations, 'citation')}" if report.citations else "")
+        + "."
+    )
 
 
 def _count(number: int, noun: str) -> str:
