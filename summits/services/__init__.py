@@ -1,0 +1,36 @@
+"""Writes that are more than one save: the status workflow (`statuses`) and the bulk import of
+attendances (`bulk_import`). Import them from here: `from summits.services import ...`."""
+
+from summits.services.bulk_import import (
+    IMPORT_BATCH,
+    MAX_IMPORT_ERRORS,
+    ImportRejected,
+    ImportReport,
+    attendances_import,
+)
+from summits.services.statuses import (
+    StatusRefused,
+    attendance_record_status,
+    attendance_refresh_status,
+    attendances_record_status,
+    attendances_refresh_status_by_id,
+    status_change_delete,
+    status_change_save,
+    status_changes_delete,
+)
+
+__all__ = [
+    "IMPORT_BATCH",
+    "MAX_IMPORT_ERRORS",
+    "ImportRejected",
+    "ImportReport",
+    "StatusRefused",
+    "attendance_record_status",
+    "attendance_refresh_status",
+    "attendances_import",
+    "attendances_record_status",
+    "attendances_refresh_status_by_id",
+    "status_change_delete",
+    "status_change_save",
+    "status_changes_delete",
+]
