@@ -145,8 +145,9 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
+    from devdata.generator import synthetic_generate
+    from devdata.vocabulary import generated_prefix
     from summits.models import Attendance
-    from summits.synthetic import generated_prefix, synthetic_generate
 
     call_command("migrate", verbosity=0)
     prefix = generated_prefix(SEED)

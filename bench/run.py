@@ -142,8 +142,9 @@ def prepare_data(args: argparse.Namespace) -> dict:
     """Migrate, and generate the data set unless this seed's rows are there at this size."""
     from django.core.management import call_command
 
+    from devdata.generator import synthetic_generate
+    from devdata.vocabulary import generated_prefix
     from summits.models import Attendance
-    from summits.synthetic import generated_prefix, synthetic_generate
 
     call_command("migrate", verbosity=0)
     prefix = generated_prefix(args.seed)

@@ -10,6 +10,8 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.urls import reverse
 
+from devdata.rows import MODELS, row_columns
+from devdata.vocabulary import RESERVED_COUNTRY_CODES, synthetic_scale
 from summits.dates import DatePrecision
 from summits.models import (
     Attendance,
@@ -22,7 +24,6 @@ from summits.models import (
     StatusChange,
     Summit,
 )
-from summits.synthetic import RESERVED_COUNTRY_CODES, synthetic_scale
 from tests.helpers import count_queries, table_counts
 
 SIZE = 300
@@ -199,3 +200,10 @@ def test_it_shows_its_progress_on_a_terminal_and_nothing_in_a_pipe(db):
     last = terminal.getvalue().split("\r")[-1]
     assert re.match(r"Writing citations: [0-9.]+k? rows \[", last)
     assert pipe.getvalue() == ""
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda model: model.__name__)
+def test_each_generated_row_names_every_field_of_its_model(model):
+    assert [field.name for field, _ in row_columns(model)] == [
+        field.name for field in model._meta.concrete_fields if not field.primary_key
+    ]

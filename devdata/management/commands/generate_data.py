@@ -5,8 +5,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 
+from devdata.generator import synthetic_generate
+from devdata.vocabulary import generated_prefix, synthetic_scale
 from summits.management.streaming import progress_bar
-from summits.synthetic import generated_prefix, synthetic_generate, synthetic_scale
 
 
 class Command(BaseCommand):
