@@ -1,5 +1,6 @@
 """Everything answered under /api/ and /healthz is JSON, whatever its status and whoever
-produced it; NUL bytes never reach a view; a chunked body is read like any other."""
+produced it; elsewhere (the admin) errors are Django's own pages; NUL bytes never reach a view;
+a chunked body is read like any other."""
 
 import io
 import json
@@ -59,6 +60,13 @@ def test_the_browsable_api_keeps_its_html_error_pages(anonymous_client, db):
     assert response["Content-Type"].startswith("text/html")
 
 
+@pytest.mark.parametrize("url", ["/api/summits/?search=%00", "/api/countries/J%00/"])
+def test_a_nul_byte_anywhere_in_an_api_url_answers_400(admin_client, url):
+    response = admin_client.get(url)
+
+    assert_error_shape(response, 400, "null_characters_not_allowed")
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -66,14 +74,28 @@ def test_the_browsable_api_keeps_its_html_error_pages(anonymous_client, db):
         "/admin/summits/summit/?q=a%00b",
         "/admin/autocomplete/?term=%00&app_label=summits&model_name=attendance&field_name=summit",
         "/admin/summits/summit/%00/change/",
-        "/api/summits/?search=%00",
-        "/api/countries/J%00/",
     ],
 )
-def test_a_nul_byte_anywhere_in_the_url_answers_400(admin_client, url):
+def test_a_nul_byte_anywhere_in_an_admin_url_answers_a_400_page(admin_client, url):
     response = admin_client.get(url)
 
-    assert_error_shape(response, 400, "null_characters_not_allowed")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    assert b"NUL is not allowed" in response.content
+
+
+@pytest.mark.parametrize("url", ["/admin/no-such-page/", "/no-such-page"])
+def test_outside_the_api_a_missing_page_is_djangos_html_page(admin_client, url):
+    response = admin_client.get(url)
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_under_the_api_a_missing_page_is_json(db):
+    response = Client().get("/api/no-such-resource/", HTTP_ACCEPT="application/json")
+
+    assert_error_shape(response, 404, "not_found")
 
 
 def wsgi_post(path: str, body: bytes, headers: dict[str, str]) -> tuple[str, dict, bytes]:

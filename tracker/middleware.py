@@ -1,14 +1,18 @@
-"""Site-wide request and response rules: one JSON error shape for API clients, and no NUL
-bytes past the front door."""
+"""Site-wide request and response rules: one JSON error shape for API clients, 503 rather than
+500 while the database is away, ETags and early 304s for the API's reads, and no NUL bytes past
+the front door."""
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.http import parse_etags, quote_etag
 
-from summits.api.errors import error_response
+from summits.api.conditional import data_version, etag_parts, make_etag, throttled, variant
+from summits.api.errors import COLLIDED, database_unavailable, error_response, transaction_collided
+from tracker.errors import database_unavailable_page, is_json_path, plain_error_page
 
-# Where clients are programs: every answer there is JSON, whatever its status.
-JSON_PATHS = ("/api/", "/healthz")
+GetResponse = Callable[[HttpRequest], HttpResponse]
 
 # The code and detail of an error response that something other than a DRF view produced (the
 # CSRF check, a view decorator, a renderer that could not be chosen).
@@ -40,14 +44,14 @@ class JsonErrorMiddleware:
     API for HTML keeps its HTML page.
     """
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if (
             response.status_code < 400
-            or not request.path.startswith(JSON_PATHS)
+            or not is_json_path(request)
             or response.get("Content-Type", "").startswith("application/json")
             or getattr(response, "accepted_media_type", "").startswith("text/html")
         ):
@@ -65,7 +69,7 @@ class RejectNulMiddleware:
     column stores one, and PostgreSQL refuses even to compare with it (a 500 in the admin's
     filters and autocomplete)."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -73,5 +77,79 @@ class RejectNulMiddleware:
             "\x00" in key or any("\x00" in value for value in values)
             for key, values in request.GET.lists()
         ):
-            return error_response(400, "null_characters_not_allowed", "NUL is not allowed.")
+            if is_json_path(request):
+                return error_response(400, "null_characters_not_allowed", "NUL is not allowed.")
+            return plain_error_page(400, "Bad Request", "NUL is not allowed in an address.")
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """Answers 503 with Retry-After when the database fails outside a DRF view's own handling
+    (opening the request's transaction, say), and 409 for a write that collided with another,
+    instead of a 500: JSON under JSON_PATHS, a plain page elsewhere (the admin)."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        api = is_json_path(request)
+        if transaction_collided(exception):
+            if api:
+                return error_response(409, "write_collided", COLLIDED)
+            return plain_error_page(409, "Conflict", COLLIDED)
+        if isinstance(exception, OperationalError | InterfaceError):
+            return database_unavailable() if api else database_unavailable_page()
+        return None
+
+
+class RepresentationETagMiddleware:
+    """ETags for the API's GET and HEAD responses (summits.api.conditional), and 304s as early
+    as the data allows: before the view, when the tag names the current data version."""
+
+    paths: tuple[str, ...] = ("/api/",)
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD") or not request.path.startswith(self.paths):
+            return self.get_response(request)
+        try:
+            version = data_version()
+        except (OperationalError, InterfaceError):
+            return database_unavailable()
+        offered = [
+            parts
+            for tag in parse_etags(request.headers.get("If-None-Match", ""))
+            if (parts := etag_parts(tag)) is not None
+        ]
+        key = variant(request) if offered else None
+        if version is not None:
+            for tag_version, tag_key, digest in offered:
+                if (tag_version, tag_key) == (version, key):
+                    # A 304 that skips the view still counts against the client's budget.
+                    return throttled(request) or _not_modified(
+                        quote_etag(f"{version}.{key}.{digest}")
+                    )
+
+        response = self.get_response(request)
+        if response.status_code != 200 or response.streaming:
+            return response
+        etag = make_etag(version, request, response.content)
+        response["ETag"] = etag
+        if any(digest == etag_parts(etag)[2] for _, _, digest in offered):
+            return _not_modified(etag, response)
+        return response
+
+
+def _not_modified(etag: str, response: HttpResponse | None = None) -> HttpResponse:
+    not_modified = HttpResponseNotModified()
+    not_modified["ETag"] = etag
+    if response is not None:
+        for header in ("Cache-Control", "Content-Location", "Expires", "Vary"):
+            if header in response:
+                not_modified[header] = response[header]
+    return not_modified

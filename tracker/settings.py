@@ -127,9 +127,6 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tracker.middleware.JsonErrorMiddleware",
     "tracker.middleware.RejectNulMiddleware",
-    # A strong ETag on every GET response, and 304 for a matching If-None-Match; the API's own
-    # ETags (below) let a repeated GET skip the view while the data is unchanged.
-    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -137,8 +134,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "summits.api.errors.DatabaseUnavailableMiddleware",
-    "summits.api.conditional.RepresentationETagMiddleware",
+    "tracker.middleware.DatabaseUnavailableMiddleware",
+    # A strong ETag on the API's GET responses, and 304 for a matching If-None-Match, before the
+    # view runs while the data is unchanged.
+    "tracker.middleware.RepresentationETagMiddleware",
     # Innermost, so a 304 answered without the view carries no policy: the browser keeps the
     # one whose nonce matches the page it has cached.
     "csp.middleware.CSPMiddleware",
@@ -230,6 +229,12 @@ STORAGES = {
         )
     },
 }
+
+# What is deployed, e.g. its git commit or version: part of every API ETag, so a deployment that
+# may render other bytes for the same data never answers 304 to a tag of the last one. Give all
+# app servers of one deployment the same value; unset, each server start counts as a release
+# of its own (ETags then match only on the server that made them).
+RELEASE = env.str("RELEASE", default="")
 
 # Shared by every app server: throttle counters live here. Redis in production
 # (CACHE_URL=redis://127.0.0.1:6379/0); one process's memory for a first run.

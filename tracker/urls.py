@@ -50,7 +50,7 @@ urlpatterns = [
     path("api/", include("summits.api.urls")),
 ]
 
-handler400 = "summits.api.errors.bad_request"
-handler403 = "summits.api.errors.permission_denied"
-handler404 = "summits.api.errors.page_not_found"
-handler500 = "summits.api.errors.server_error"
+handler400 = "tracker.errors.bad_request"
+handler403 = "tracker.errors.permission_denied"
+handler404 = "tracker.errors.page_not_found"
+handler500 = "tracker.errors.server_error"

@@ -6,8 +6,8 @@ An API response's ETag is `"<data version>.<variant>.<body hash>"`:
   every insert, update, delete or truncate of a summits table (migration 0004), whoever writes:
   the API, the admin, `loaddata`, the bulk import or raw SQL;
 - the variant is a hash of what else the bytes depend on: the absolute URL (links carry the
-  scheme and host), the headers that choose or authorize a representation, and the code that
-  renders it;
+  scheme and host), the headers that choose or authorize a representation, and the release
+  that renders it (the RELEASE setting);
 - the body hash is the MD5 of the bytes, as Django's ConditionalGetMiddleware computes it.
 
 A GET whose If-None-Match carries the current data version and its own variant is answered 304
@@ -23,18 +23,18 @@ writes concurrently enough to notice.
 """
 
 import hashlib
+import secrets
 from importlib import metadata
-from pathlib import Path
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
 from django.utils.http import parse_etags, quote_etag
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from summits.api.errors import database_unavailable, error_response
+from summits.api.errors import error_response
 
 VERSION_TABLE = "summits_dataversion"
 # Request headers that can change a representation's bytes or who may see it.
@@ -47,19 +47,17 @@ class PreconditionFailed(exceptions.APIException):
     default_code = "precondition_failed"
 
 
-def _code_fingerprint() -> str:
-    """The rendering code and the libraries it uses: a deployment that may render other bytes
-    for the same data makes other ETags."""
-    digest = hashlib.sha256()
-    for package in ("summits", "tracker"):
-        for path in sorted((Path(settings.BASE_DIR) / package).rglob("*.py")):
-            digest.update(path.read_bytes())
-    for distribution in ("django", "djangorestframework", "orjson", "drf-orjson-renderer"):
-        digest.update(metadata.version(distribution).encode())
-    return digest.hexdigest()
+def _release_fingerprint() -> str:
+    """The release and the libraries that render its bytes: a deployment that may render other
+    bytes for the same data makes other ETags. Without a RELEASE setting, each server start
+    counts as a release of its own (a development server reloading its code, say)."""
+    release = settings.RELEASE or secrets.token_hex(16)
+    versions = (metadata.version(name) for name in _RENDERING_DISTRIBUTIONS)
+    return "\0".join((release, *versions))
 
 
-_CODE = _code_fingerprint()
+_RENDERING_DISTRIBUTIONS = ("django", "djangorestframework", "orjson", "drf-orjson-renderer")
+_RELEASE = _release_fingerprint()
 
 
 def data_version() -> str | None:
@@ -71,7 +69,7 @@ def data_version() -> str | None:
 
 
 def variant(request: HttpRequest) -> str:
-    digest = hashlib.md5(_CODE.encode(), usedforsecurity=False)
+    digest = hashlib.md5(_RELEASE.encode(), usedforsecurity=False)
     digest.update(request.build_absolute_uri().encode())
     for header in VARIANT_HEADERS:
         digest.update(b"\0" + request.headers.get(header, "").encode())
@@ -86,7 +84,7 @@ def make_etag(version: str | None, request: HttpRequest, content: bytes) -> str:
     return quote_etag(f"{version or '-'}.{variant(request)}.{body_hash(content)}")
 
 
-def _parts(tag: str, *, weak: bool = True) -> tuple[str, str, str] | None:
+def etag_parts(tag: str, *, weak: bool = True) -> tuple[str, str, str] | None:
     """A quoted tag's version, variant and body hash; None for another kind of tag (and for a
     weak one where only strong comparison is allowed, as in If-Match)."""
     if tag.startswith("W/"):
@@ -115,14 +113,13 @@ def if_match_holds(header: str, data) -> bool:
         return True
     current = body_hash(_render(data))
     return any(
-        (parts := _parts(tag, weak=False)) is not None and parts[2] == current for tag in tags
+        (parts := etag_parts(tag, weak=False)) is not None and parts[2] == current for tag in tags
     )
 
 
-def _throttled(request: HttpRequest) -> HttpResponse | None:
+def throttled(request: HttpRequest) -> HttpResponse | None:
     """The 429 the API's throttles answer this request with, or None while it is within its
-    budget (or cannot be authenticated, which the view then answers): a 304 that skips the
-    view still counts against the client's budget."""
+    budget (or cannot be authenticated, which the view then answers)."""
     drf_request = Request(
         request, authenticators=[cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES]
     )
@@ -142,52 +139,3 @@ def _throttled(request: HttpRequest) -> HttpResponse | None:
     if throttled.wait is not None:
         response["Retry-After"] = str(throttled.wait)
     return response
-
-
-class RepresentationETagMiddleware:
-    """ETags for the API's GET and HEAD responses, and 304s as early as the data allows."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.paths = tuple(getattr(settings, "REPRESENTATION_ETAG_PATHS", ("/api/",)))
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method not in ("GET", "HEAD") or not request.path.startswith(self.paths):
-            return self.get_response(request)
-        try:
-            version = data_version()
-        except (OperationalError, InterfaceError):
-            return database_unavailable()
-        offered = [
-            parts
-            for tag in parse_etags(request.headers.get("If-None-Match", ""))
-            if (parts := _parts(tag)) is not None
-        ]
-        key = variant(request) if offered else None
-        if version is not None:
-            for tag_version, tag_key, digest in offered:
-                if (tag_version, tag_key) == (version, key):
-                    throttled = _throttled(request)
-                    if throttled is not None:
-                        return throttled
-                    return self._not_modified(quote_etag(f"{version}.{key}.{digest}"))
-
-        response = self.get_response(request)
-        if response.status_code != 200 or response.streaming:
-            return response
-        etag = make_etag(version, request, response.content)
-        response["ETag"] = etag
-        digest = _parts(etag)[2]
-        if any(tag_digest == digest for _, _, tag_digest in offered):
-            return self._not_modified(etag, response)
-        return response
-
-    @staticmethod
-    def _not_modified(etag: str, response: HttpResponse | None = None) -> HttpResponse:
-        not_modified = HttpResponseNotModified()
-        not_modified["ETag"] = etag
-        if response is not None:
-            for header in ("Cache-Control", "Content-Location", "Expires", "Vary"):
-                if header in response:
-                    not_modified[header] = response[header]
-        return not_modified

@@ -133,24 +133,6 @@ def database_unavailable() -> JsonResponse:
     return response
 
 
-class DatabaseUnavailableMiddleware:
-    """Answers 503 JSON with Retry-After when the database fails outside a DRF view's own
-    handling (opening the request's transaction, say), instead of a 500."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest):
-        return self.get_response(request)
-
-    def process_exception(self, request: HttpRequest, exception: Exception) -> JsonResponse | None:
-        if transaction_collided(exception):
-            return error_response(409, "write_collided", COLLIDED)
-        if isinstance(exception, OperationalError | InterfaceError):
-            return database_unavailable()
-        return None
-
-
 def error_response(status_code: int, code: str, detail: str) -> JsonResponse:
     kind = "server_error" if status_code >= 500 else "client_error"
     body = {"type": kind, "errors": [{"code": code, "detail": detail, "attr": None}]}
