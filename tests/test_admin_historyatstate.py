@@ -12,7 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
 from django.urls import reverse
 
-from summits.admin import HISTORYATSTATE_IMPORT_PERMISSIONS, HistoryAtStateImportForm
+from summits.admin.forms import HistoryAtStateImportForm
+from summits.admin.sources import HISTORYATSTATE_IMPORT_PERMISSIONS
 from summits.api.conditional import data_version
 from summits.models import Source
 from tests.helpers import table_counts
@@ -316,7 +317,7 @@ def test_an_import_that_fails_on_a_row_is_a_form_error_not_a_server_error(
     def fail(*args, **kwargs):
         raise failure
 
-    monkeypatch.setattr("summits.admin.historyatstate_import", fail)
+    monkeypatch.setattr("summits.admin.sources.historyatstate_import", fail)
 
     response = upload(staff_client, visits_file(visit(7001)), dry_run=False)
 

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.urls import reverse
 
 from summits.models import Attendance, StatusChange
 from summits.services import (
@@ -150,3 +151,25 @@ def test_a_refusal_without_a_field_is_kept_above_the_fields(world):
     error = StatusRefused(ValidationError("No."), attendance=world.attendance)
 
     assert error.message_dict == {NON_FIELD_ERRORS: ["No."]}
+
+
+def test_reverting_a_status_change_in_the_admin_refreshes_the_status(client, staff, world):
+    invited = record(world.attendance, "invited", dt.date(2024, 4, 1))
+    record(world.attendance, "confirmed", dt.date(2024, 6, 1))
+    first_version = invited.history.get()
+    invited.as_of = dt.date(2024, 7, 1)
+    status_change_save(change=invited)
+    assert current_status(world.attendance) == "invited"
+    client.force_login(staff)
+    url = reverse(
+        "admin:summits_statuschange_simple_history", args=[invited.pk, first_version.history_id]
+    )
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields}
+
+    assert client.post(url, data).status_code == 302
+
+    invited.refresh_from_db()
+    assert invited.as_of == dt.date(2024, 4, 1)
+    assert current_status(world.attendance) == "confirmed"
+    assert invited.history.latest().history_user == staff

@@ -1,0 +1,46 @@
+"""Who attends: countries, leaders, organizations."""
+
+from django.contrib import admin
+
+from summits.admin.base import AutocompleteLabelsMixin, HistoryAdmin
+from summits.admin.inlines import LeaderNameInline
+from summits.models import Country, Leader, Organization
+
+
+@admin.register(Country)
+class CountryAdmin(HistoryAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+    ordering = ("code",)
+
+
+@admin.register(Leader)
+class LeaderAdmin(AutocompleteLabelsMixin, HistoryAdmin):
+    list_display = ("name", "office", "country", "term_start", "term_end", "slug")
+    list_filter = ("office", ("country", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("country",)
+    search_fields = (
+        "name",
+        "slug",
+        "other_names__name",
+        "office",
+        "country__name",
+        "=country__code",
+    )
+    ordering = ("name", "slug")
+    autocomplete_fields = ("country",)
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = (LeaderNameInline,)
+
+    def get_queryset(self, request):
+        # Autocomplete labels read the country code; the changelist ignores
+        # list_select_related once the queryset has a select_related of its own.
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+
+@admin.register(Organization)
+class OrganizationAdmin(HistoryAdmin):
+    list_display = ("name", "short_name", "founded_on", "records_complete_from", "slug")
+    search_fields = ("name", "short_name", "slug")
+    ordering = ("slug",)
+    prepopulated_fields = {"slug": ("name",)}
