@@ -85,7 +85,9 @@ class Row:
 
     def choice(self, name: str, model: type[models.Model], *, required: bool = True) -> str | None:
         value = self.text(name, required=required) or None
-        allowed = [str(value) for value, _ in model._meta.get_field(name).choices or []]
+        declared = model._meta.get_field(name)
+        choices = declared.choices if isinstance(declared, models.Field) else None
+        allowed = [str(value) for value, _ in choices or []]
         if value is not None and value not in allowed:
             raise self.fail(f"`{name}` is {value!r}; use one of {', '.join(allowed)}.")
         return value

@@ -96,9 +96,11 @@ class Attendances:
         """Report where the record disagrees with an attendance the tracker holds; the leader
         the record names, unless the attendance has another."""
         if person is not None and attendance.leader_id not in (None, person.pk):
+            held = attendance.leader
+            assert held is not None  # the attendance names a leader
             self.report.conflicts.append(
                 f"{where}: names {person.name} for {country.name} at {summit.slug}; the "
-                f"tracker has {attendance.leader.name}. Nothing was changed."
+                f"tracker has {held.name}. Nothing was changed."
             )
             person = None
         if guest and attendance.role not in (None, AttendanceRole.GUEST):
@@ -131,10 +133,12 @@ class Attendances:
                 f"the tracker's timeline ends {attendance.status}. Nothing was changed."
             )
             return
+        as_of = record.date("start-date")
+        assert as_of is not None  # the import places only records with dates
         step = StatusChange(
             attendance=attendance,
             status=AttendanceStatus.ATTENDED,
-            as_of=record.date("start-date"),
+            as_of=as_of,
             as_of_precision=DatePrecision.DAY,
         )
         save_checked(step)

@@ -49,6 +49,16 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # A record has a dozen fields; a description may set words in <em>. Past this many elements a
 # "record" is an attempt to make the parser hold a huge tree before the record ends.
 _MOST_ELEMENTS = 100
+# What the parser must never do: resolve an entity, reach the network, load a DTD, or build a
+# tree larger than libxml2's safe limits. Comments and processing instructions are dropped.
+_SAFE_PARSING = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
 
 
 class RecordsRefused(ValueError):
@@ -137,16 +147,7 @@ def read_records(source: str | IO[bytes]) -> Iterator[Record]:
 
     Raises RecordsRefused, naming the line, at the first thing that is not of the two shapes.
     """
-    events = etree.iterparse(
-        source,
-        events=("start", "end"),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    events = etree.iterparse(source, events=("start", "end"), **_SAFE_PARSING)
     shape: str | None = None
     depth = elements = 0
     try:

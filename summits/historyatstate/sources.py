@@ -4,6 +4,7 @@ import creates for a record, or finds from an earlier import."""
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from summits import validators
 from summits.evidence import text_digest
@@ -26,14 +27,20 @@ def unusable(record: Record) -> str | None:
             # Bidirectional overrides and zero-width characters make one name look like another.
             return f"its {name} holds the invisible character U+{ord(invisible):04X}."
     limits = {
-        "visitor": Leader._meta.get_field("name").max_length,
-        "name": Leader._meta.get_field("name").max_length,
-        "locale": Summit._meta.get_field("city").max_length,
+        "visitor": _max_length(Leader, "name"),
+        "name": _max_length(Leader, "name"),
+        "locale": _max_length(Summit, "city"),
     }
     for name, longest in limits.items():
         if len(record.fields.get(name, "")) > longest:
             return f"its {name} is longer than {longest} characters."
     return None
+
+
+def _max_length(model: type[models.Model], name: str) -> int:
+    declared = model._meta.get_field(name)
+    assert isinstance(declared, models.CharField) and declared.max_length is not None
+    return declared.max_length
 
 
 def record_source(record: Record, *, where: str, report: ImportReport) -> Source | None:
