@@ -125,14 +125,20 @@ class RowChecks:
         if self.error_count == errors_before:
             batch.add(attendance, current, changes, citations)
 
+    def unknown_fields(self, where: str, raw: Mapping[str, Any], known: frozenset[str]) -> bool:
+        """Record an error for each field of `raw` not `known`; True when there was any."""
+        unknown = sorted(set(raw) - known)
+        for key in unknown:
+            self.error(f"{where}.{key}", "Unknown field.")
+        return bool(unknown)
+
     def row_is_well_formed(self, where: str, row: object) -> TypeGuard[Mapping[str, Any]]:
         """An object of known fields, each of its type; False when not (the errors recorded)."""
         if not isinstance(row, Mapping):
             self.error(where, "Each row is an object.")
             return False
         errors_before = self.error_count
-        for key in sorted(set(row) - _ROW_KEYS):
-            self.error(f"{where}.{key}", "Unknown field.")
+        self.unknown_fields(where, row, _ROW_KEYS)
         for key, types in _ROW_TYPES.items():
             if key in row and not isinstance(row[key], types):
                 self.error(f"{where}.{key}", _TYPE_NAMES[types])
@@ -210,8 +216,7 @@ class RowChecks:
             self.error(where, "Each status change is an object.")
             return None
         errors_before = self.error_count
-        for key in sorted(set(raw) - _CHANGE_KEYS):
-            self.error(f"{where}.{key}", "Unknown field.")
+        self.unknown_fields(where, raw, _CHANGE_KEYS)
         for key in sorted(_CHANGE_TEXT_KEYS):
             if key in raw and not isinstance(raw[key], str):
                 self.error(f"{where}.{key}", _TYPE_NAMES[str])
@@ -246,9 +251,7 @@ class RowChecks:
             if not isinstance(raw, Mapping):
                 self.error(at, "Each citation is an object.")
                 return None
-            unknown = sorted(set(raw) - _CITATION_KEYS)
-            for key in unknown:
-                self.error(f"{at}.{key}", "Unknown field.")
+            unknown = self.unknown_fields(at, raw, _CITATION_KEYS)
             source = self.sources.get(raw.get("source"))
             if source is None:
                 self.error(f"{at}.source", f"No source has the key {raw.get('source')!r}.")
