@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from summits.dates import display_date_range, display_partial_date, iso_partial_date
 from summits.models import (
     Attendance,
+    AttendanceStatus,
     Citation,
     Country,
     Leader,
@@ -25,15 +26,7 @@ from summits.models import (
     StatusChange,
     Summit,
 )
-from summits.records import (
-    FIRST,
-    FIRST_RECORDED,
-    ORGANIZATION_COLUMNS,
-    ROW_COLUMNS,
-    ROW_ORDERING,
-    attendances_with_firsts,
-    records_from_rows,
-)
+from summits.records import attendances_with_firsts, first_label, leader_attendance_records
 
 PREFIX = "/baseline"
 MAX_PAGE_SIZE = 500
@@ -114,69 +107,96 @@ def _reversed(ordering: Sequence[str]) -> list[str]:
 
 def cursor_page(request: HttpRequest, rows: QuerySet, ordering: Sequence[str], render: Callable):
     """`{"next", "previous", "results"}` for the request's cursor: DRF's algorithm, line by line."""
-    size = page_size(request)
-    base_url = product_url(request)
     offset, reverse, current = _decode_cursor(request)
-    rows = rows.order_by(*(_reversed(ordering) if reverse else ordering))
-    field = ordering[0].lstrip("-")
-    if current is not None:
-        descending = ordering[0].startswith("-")
-        lookup = "lt" if reverse != descending else "gt"
-        rows = rows.filter(**{f"{field}__{lookup}": current})
-    results = list(rows[offset : offset + size + 1])
-    page = results[:size]
+    page = _CursorPage(
+        rows, ordering, size=page_size(request), offset=offset, reverse=reverse, current=current
+    )
+    base_url = product_url(request)
+    return {
+        "next": page.next_link(base_url),
+        "previous": page.previous_link(base_url),
+        "results": render(page.rows),
+    }
 
-    def position(row) -> str:
-        return str(row[field])
 
-    following = position(results[-1]) if len(results) > len(page) else None
-    next_position = previous_position = None
-    if reverse:
-        page.reverse()
-        has_next = current is not None or offset > 0
-        has_previous = following is not None
-        next_position = current if has_next else None
-        previous_position = following
-    else:
-        has_next = following is not None
-        has_previous = current is not None or offset > 0
-        next_position = following
-        previous_position = current if has_previous else None
+class _CursorPage:
+    """One page of rows in `ordering` from the cursor's position, and where its neighbours are:
+    CursorPagination.paginate_queryset, get_next_link and get_previous_link."""
 
-    next_link = previous_link = None
-    if has_next:
-        compare = position(page[-1]) if page and reverse and offset != 0 else next_position
-        next_offset, unique, row_position = _scan(reversed(page), compare, position)
-        link_position = row_position
+    def __init__(
+        self,
+        rows: QuerySet,
+        ordering: Sequence[str],
+        *,
+        size: int,
+        offset: int,
+        reverse: bool,
+        current: str | None,
+    ) -> None:
+        self.size, self.offset, self.reverse = size, offset, reverse
+        self.field = ordering[0].lstrip("-")
+        rows = rows.order_by(*(_reversed(ordering) if reverse else ordering))
+        if current is not None:
+            descending = ordering[0].startswith("-")
+            lookup = "lt" if reverse != descending else "gt"
+            rows = rows.filter(**{f"{self.field}__{lookup}": current})
+        results = list(rows[offset : offset + size + 1])
+        self.rows = results[:size]
+        following = self.position(results[-1]) if len(results) > len(self.rows) else None
+        if reverse:
+            self.rows.reverse()
+            self.has_next = current is not None or offset > 0
+            self.has_previous = following is not None
+            self.next_position = current if self.has_next else None
+            self.previous_position = following
+        else:
+            self.has_next = following is not None
+            self.has_previous = current is not None or offset > 0
+            self.next_position = following
+            self.previous_position = current if self.has_previous else None
+
+    def position(self, row) -> str:
+        return str(row[self.field])
+
+    def next_link(self, base_url: str) -> str | None:
+        if not self.has_next:
+            return None
+        page = self.rows
+        if page and self.reverse and self.offset != 0:
+            compare = self.position(page[-1])
+        else:
+            compare = self.next_position
+        offset, unique, position = _scan(reversed(page), compare, self.position)
         if page and not unique:
-            if not has_previous:
-                next_offset, link_position = size, None
-            elif reverse:
-                next_offset, link_position = 0, previous_position
+            if not self.has_previous:
+                offset, position = self.size, None
+            elif self.reverse:
+                offset, position = 0, self.previous_position
             else:
-                next_offset, link_position = offset + size, previous_position
+                offset, position = self.offset + self.size, self.previous_position
         if not page:
-            link_position = next_position
-        next_link = _encode_cursor(
-            base_url, offset=next_offset, reverse=False, position=link_position
-        )
-    if has_previous:
-        compare = position(page[0]) if page and not reverse and offset != 0 else previous_position
-        previous_offset, unique, row_position = _scan(page, compare, position)
-        link_position = row_position
+            position = self.next_position
+        return _encode_cursor(base_url, offset=offset, reverse=False, position=position)
+
+    def previous_link(self, base_url: str) -> str | None:
+        if not self.has_previous:
+            return None
+        page = self.rows
+        if page and not self.reverse and self.offset != 0:
+            compare = self.position(page[0])
+        else:
+            compare = self.previous_position
+        offset, unique, position = _scan(page, compare, self.position)
         if page and not unique:
-            if not has_next:
-                previous_offset, link_position = size, None
-            elif reverse:
-                previous_offset, link_position = offset + size, next_position
+            if not self.has_next:
+                offset, position = self.size, None
+            elif self.reverse:
+                offset, position = self.offset + self.size, self.next_position
             else:
-                previous_offset, link_position = 0, next_position
+                offset, position = 0, self.next_position
         if not page:
-            link_position = previous_position
-        previous_link = _encode_cursor(
-            base_url, offset=previous_offset, reverse=True, position=link_position
-        )
-    return {"next": next_link, "previous": previous_link, "results": render(page)}
+            position = self.previous_position
+        return _encode_cursor(base_url, offset=offset, reverse=True, position=position)
 
 
 def _scan(rows, compare, position) -> tuple[int, bool, str | None]:
@@ -224,13 +244,14 @@ ATTENDANCE_FIELDS = [
 
 
 def _first(row: dict, *, has_earlier: bool) -> str | None:
-    """summits.records.first_label, on a row."""
-    if row["status"] != "attended" or row["summit__organization_id"] is None or has_earlier:
+    """An attended attendance at an organization's summit has a first label; others none."""
+    if row["status"] != AttendanceStatus.ATTENDED or row["summit__organization_id"] is None:
         return None
-    complete_from = row["summit__organization__records_complete_from"]
-    if complete_from is not None and complete_from <= row["summit__start_date"]:
-        return FIRST
-    return FIRST_RECORDED
+    return first_label(
+        complete_from=row["summit__organization__records_complete_from"],
+        start_date=row["summit__start_date"],
+        has_earlier=has_earlier,
+    )
 
 
 def _attendance(row: dict, url_prefix: str) -> dict:
@@ -456,15 +477,11 @@ def summit_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def leader_record(request: HttpRequest, slug: str) -> HttpResponse:
-    """The same computation as the API (summits.records), fed with `.values()` rows."""
-    leader = Leader.objects.filter(slug=slug).values_list("id", flat=True).first()
+    """The same computation as the API: the records come from summits.records."""
+    leader = Leader.objects.filter(slug=slug).only("pk").first()
     if leader is None:
         return HttpResponseNotFound()
     organization = request.GET.get("organization")
     if organization is not None and not Organization.objects.filter(slug=organization).exists():
         return HttpResponseBadRequest("organization")
-    rows = Attendance.objects.filter(leader_id=leader, summit__organization__isnull=False)
-    if organization is not None:
-        rows = rows.filter(summit__organization__slug=organization)
-    rows = rows.order_by(*ROW_ORDERING).values_list(*ROW_COLUMNS, *ORGANIZATION_COLUMNS)
-    return json_response(records_from_rows(rows))
+    return json_response(leader_attendance_records(leader=leader, organization=organization))
