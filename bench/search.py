@@ -3,7 +3,8 @@ bounded search's query beside DRF's stock search query, in one run.
 
     DATABASE_URL=postgres://root@127.0.0.1:5432/tracker_big python -m bench.search
 
-On a database filled by `manage.py generate_data --attendances 1000000` (then VACUUM ANALYZE).
+On a database filled by `generate_data --attendances 1000000` (bench/README.md, "The data
+set"; then VACUUM ANALYZE).
 For each list: a search of 1,000 terms (the attack: answered 400 before any query), and the
 longest search allowed (8 terms of 64 characters that match nothing, so every row is looked
 at), through the API in-process; then, for the attendance list, the same 8 terms as DRF's
