@@ -43,7 +43,7 @@ UID_DOMAIN = "summit-tracker"
 UNKNOWN_EDIT_TIME = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 LAST_EDITED = "last_edited"
 
-EVENT_STATUS = {
+EVENT_STATUS: dict[str, str] = {
     SummitStatus.ANNOUNCED: "TENTATIVE",
     SummitStatus.SCHEDULED: "CONFIRMED",
     SummitStatus.HELD: "CONFIRMED",
@@ -51,7 +51,7 @@ EVENT_STATUS = {
     SummitStatus.CANCELLED: "CANCELLED",
 }
 
-UNKNOWN_PARTS = {DatePrecision.MONTH: "days", DatePrecision.YEAR: "month and days"}
+UNKNOWN_PARTS: dict[str, str] = {DatePrecision.MONTH: "days", DatePrecision.YEAR: "month and days"}
 # What RFC 5545 TEXT may not hold (CONTROL: all but tab; line breaks are escaped as \n), even
 # in rows stored before names were validated.
 _NOT_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -60,7 +60,7 @@ _NOT_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def summit_last_edited() -> Subquery:
     """The time of a summit's latest recorded edit; annotate it as `LAST_EDITED`."""
     history = (
-        Summit.history.model.objects.filter(id=OuterRef("pk"))  # type: ignore[attr-defined]
+        Summit.history.model.objects.filter(id=OuterRef("pk"))
         .order_by("-history_date")
         .values("history_date")[:1]
     )

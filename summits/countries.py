@@ -39,7 +39,7 @@ def iso_countries_add() -> int:
     with transaction.atomic():
         existing = set(Country.objects.values_list("code", flat=True))
         missing = [
-            Country(code=country.alpha_2, name=iso_country_name(country.alpha_2))
+            Country(code=country.alpha_2, name=iso_country_name(country.alpha_2) or country.name)
             for country in pycountry.countries
             if country.alpha_2 not in existing
         ]

@@ -238,8 +238,8 @@ def consecutive_runs(*, attended_years: Iterable[int], pending_years: Iterable[i
     runs: list[Run] = []
     if not attended:
         return runs
-    first = last = None
-    count = 0
+    first: int | None = None
+    last = count = 0
     for year in range(min(attended), max(attended) + 1):
         if year in attended:
             first = year if first is None else first
@@ -247,7 +247,7 @@ def consecutive_runs(*, attended_years: Iterable[int], pending_years: Iterable[i
             count += 1
         elif year not in transparent and first is not None:
             runs.append(Run(years=count, first_year=first, last_year=last))
-            first = last = None
+            first = None
             count = 0
     if first is not None:
         runs.append(Run(years=count, first_year=first, last_year=last))

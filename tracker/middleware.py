@@ -140,7 +140,8 @@ class RepresentationETagMiddleware:
             return response
         etag = make_etag(version, request, response.content)
         response["ETag"] = etag
-        if any(digest == etag_parts(etag)[2] for _, _, digest in offered):
+        current = etag_parts(etag)
+        if current is not None and any(digest == current[2] for _, _, digest in offered):
             return _not_modified(etag, response)
         return response
 

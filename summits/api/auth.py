@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+from typing import cast
 
 from csp.decorators import csp_update
 from django.contrib.auth import views as auth_views
@@ -9,6 +10,7 @@ from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework.authtoken import serializers
 from rest_framework.authtoken.views import ObtainAuthToken as BaseObtainAuthToken
+from rest_framework.parsers import BaseParser
 from rest_framework.settings import api_settings
 
 from summits.api.errors import error_response
@@ -24,7 +26,7 @@ class AuthTokenSerializer(StrictFieldsMixin, serializers.AuthTokenSerializer):
 class ObtainAuthToken(StrictQueryParametersMixin, BaseObtainAuthToken):
     # JSON only, as everywhere (so the 1 MiB body limit holds), with its own budget of guesses
     # per client address and username (THROTTLE_LOGIN).
-    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
+    parser_classes = cast("list[type[BaseParser]]", api_settings.DEFAULT_PARSER_CLASSES)
     throttle_classes = [LoginRateThrottle, AnonRateThrottle]
     serializer_class = AuthTokenSerializer
 

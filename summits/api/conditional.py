@@ -23,16 +23,22 @@ writes concurrently enough to notice.
 """
 
 import hashlib
+import math
 import secrets
 from importlib import metadata
+from typing import cast
 
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import parse_etags, quote_etag
 from rest_framework import exceptions, status
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
 
 from summits.api.errors import error_response
 
@@ -98,7 +104,9 @@ def etag_parts(tag: str, *, weak: bool = True) -> tuple[str, str, str] | None:
 
 def _render(data) -> bytes:
     """The bytes a GET answers with for `data`: the API's JSON renderer, as the views use it."""
-    return api_settings.DEFAULT_RENDERER_CLASSES[0]().render(data)
+    renderer = cast("type[BaseRenderer]", api_settings.DEFAULT_RENDERER_CLASSES[0])
+    rendered = renderer().render(data)
+    return rendered.encode() if isinstance(rendered, str) else rendered
 
 
 def representation_etag(request: HttpRequest, data) -> str:
@@ -117,17 +125,23 @@ def if_match_holds(header: str, data) -> bool:
     )
 
 
+# The throttles' view argument: no view has run (none of the API's throttles reads it).
+_NO_VIEW = APIView()
+
+
 def throttled(request: HttpRequest) -> HttpResponse | None:
     """The 429 the API's throttles answer this request with, or None while it is within its
     budget (or cannot be authenticated, which the view then answers)."""
-    drf_request = Request(
-        request, authenticators=[cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+    authenticators = cast(
+        "list[type[BaseAuthentication]]", api_settings.DEFAULT_AUTHENTICATION_CLASSES
     )
+    throttles = cast("list[type[BaseThrottle]]", api_settings.DEFAULT_THROTTLE_CLASSES)
+    drf_request = Request(request, authenticators=[cls() for cls in authenticators])
     try:
         waits = [
             throttle.wait()
-            for throttle in (cls() for cls in api_settings.DEFAULT_THROTTLE_CLASSES)
-            if not throttle.allow_request(drf_request, None)
+            for throttle in (cls() for cls in throttles)
+            if not throttle.allow_request(drf_request, _NO_VIEW)
         ]
     except exceptions.APIException:
         return None
@@ -136,6 +150,6 @@ def throttled(request: HttpRequest) -> HttpResponse | None:
     wait = max((wait for wait in waits if wait is not None), default=None)
     throttled = exceptions.Throttled(wait)
     response = error_response(throttled.status_code, "throttled", str(throttled.detail))
-    if throttled.wait is not None:
-        response["Retry-After"] = str(throttled.wait)
+    if wait is not None:
+        response["Retry-After"] = str(math.ceil(wait))  # as DRF's own 429 says it
     return response

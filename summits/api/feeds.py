@@ -1,6 +1,7 @@
 """The summits as an iCalendar feed, filtered, searched and ordered exactly like the summit list."""
 
 import itertools
+from typing import cast
 
 from django.http import StreamingHttpResponse
 from django.urls import reverse
@@ -8,6 +9,7 @@ from django.utils.http import quote_etag
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, renderers
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -39,7 +41,7 @@ class CalendarSchema(AutoSchema):
 
     def get_filter_backends(self):
         # Not a list of objects to drf-spectacular, yet filtered like one.
-        return self.view.filter_backends
+        return cast(GenericAPIView, self.view).filter_backends
 
     def _get_response_for_code(
         self, serializer, status_code, media_types=None, direction="response"

@@ -5,17 +5,25 @@ the wrong type has a bug, and a 400 tells it so instead of storing a guess. And 
 that resolves its URL pattern once per request rather than once per row.
 """
 
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from django.urls import NoReverseMatch
 from django.utils.http import RFC3986_SUBDELIMS
-from rest_framework import relations, serializers
+from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 # Stands for the lookup value while the URL pattern is resolved; never a real slug, code or id.
 _PLACEHOLDER = "lookup-placeholder-4f1c"
 
 
-class StrictTypeMixin:
+if TYPE_CHECKING:
+    _Field = serializers.Field
+else:
+    _Field = object  # a mixin: the field class comes after it
+
+
+class StrictTypeMixin(_Field):
     json_types: tuple[type, ...] = (str,)
 
     def to_internal_value(self, data):
@@ -63,7 +71,7 @@ def identity_url(request, view_name: str, lookup_url_kwarg: str, value) -> str |
     if key not in templates:
         try:
             url = reverse(view_name, kwargs={lookup_url_kwarg: _PLACEHOLDER}, request=request)
-        except relations.NoReverseMatch:
+        except NoReverseMatch:
             templates[key] = None
         else:
             before, found, after = url.partition(_PLACEHOLDER)

@@ -18,6 +18,7 @@ from summits.models import (
     Organization,
     Summit,
     SummitKind,
+    SummitQuerySet,
     SummitStatus,
 )
 from summits.search import (
@@ -179,7 +180,7 @@ class SummitFilter(filters.FilterSet):
         attending = Attendance.objects.filter(summit=OuterRef("pk"), leader__slug=value)
         return queryset.filter(Exists(attending))
 
-    def filter_upcoming(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_upcoming(self, queryset: SummitQuerySet, name: str, value: str) -> QuerySet:
         today = timezone.localdate()
         return queryset.upcoming(on=today) if value == "true" else queryset.past(on=today)
 

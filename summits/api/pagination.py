@@ -103,7 +103,7 @@ class CursorPagination(pagination.CursorPagination):
         if cursor is not None and cursor.position is not None:
             field = self._ordering_field()
             try:
-                if "\x00" in cursor.position:
+                if "\x00" in str(cursor.position):
                     raise DjangoValidationError("NUL")
                 if field is not None:
                     field.run_validators(field.to_python(cursor.position))

@@ -35,7 +35,7 @@ class APIRootView(StrictQueryParametersMixin, routers.APIRootView):
     def get(self, request, *args, **kwargs):
         links = {}
         for key, url_name in {
-            **{prefix: f"api:{name}" for prefix, name in self.api_root_dict.items()},
+            **{prefix: f"api:{name}" for prefix, name in (self.api_root_dict or {}).items()},
             **ROOT_LINKS,
         }.items():
             try:

@@ -74,7 +74,7 @@ class Representation:
         """The instance as the `.values(*columns)` row of it (annotations included)."""
         return {column: _value_at(instance, column) for column in self.columns}
 
-    def value(self, key: str, instance: models.Model, link: LinkFunction) -> object:
+    def value(self, key: str, instance: models.Model, link: LinkFunction) -> Any:
         """One output value of an instance."""
         return dict(self._getters)[key](self.row(instance), link)
 

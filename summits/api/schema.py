@@ -1,6 +1,7 @@
 """The OpenAPI schema's view of errors: one shape, documented for each status an operation answers."""
 
 from types import SimpleNamespace
+from typing import cast
 
 from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.types import OpenApiTypes
@@ -8,6 +9,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_utils import get_example_from_exception
 from rest_framework import serializers
+from rest_framework.request import Request
 
 from summits.api.conditional import PreconditionFailed
 from summits.api.errors import DatabaseUnavailable
@@ -39,7 +41,10 @@ class ErrorResponseSerializer(serializers.Serializer):
     """Every error the API answers: 4xx and 5xx alike."""
 
     type = serializers.ChoiceField(choices=["validation_error", "client_error", "server_error"])
-    errors = ErrorSerializer(many=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Declared here: a class attribute named `errors` would hide Serializer.errors.
+        return {**super().get_fields(), "errors": ErrorSerializer(many=True)}
 
 
 class AutoSchema(StandardizedErrorsAutoSchema):
@@ -71,7 +76,11 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         status_codes = set(self._get_allowed_error_status_codes())
         return [
             *super()._get_error_response_examples(),
-            *(example for example in ERROR_EXAMPLES if status_codes & set(example.status_codes)),
+            *(
+                example
+                for example in ERROR_EXAMPLES
+                if status_codes & set(example.status_codes or ())
+            ),
         ]
 
     def get_auth(self):
@@ -86,7 +95,7 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         anonymous = SimpleNamespace(method=self.method, user=AnonymousUser(), data={}, auth=None)
         try:
             return all(
-                permission.has_permission(anonymous, self.view)
+                permission.has_permission(cast(Request, anonymous), self.view)
                 for permission in self.view.get_permissions()
             )
         except Exception:  # a permission that needs a real request: claim nothing

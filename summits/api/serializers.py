@@ -6,7 +6,7 @@ constraint), so the API accepts exactly what the database would, and says which 
 
 import copy
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -70,6 +70,12 @@ class PartialDateField(serializers.Field):
         return {self.date_field: date, self.precision_field: precision}
 
 
+if TYPE_CHECKING:
+    _Serializer = serializers.Serializer
+else:  # a mixin: the serializer class comes after it
+    _Serializer = object
+
+
 class ModelValidatingSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """A ModelSerializer that validates through the model's `full_clean()`, with strict types,
     and refuses a body field it does not take."""
@@ -83,14 +89,17 @@ class ModelValidatingSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         models.IntegerField: fields.StrictIntegerField,
         models.PositiveIntegerField: fields.StrictIntegerField,
     }
-    serializer_related_field = fields.StrictPrimaryKeyRelatedField
+    serializer_related_field: ClassVar[type[serializers.RelatedField]] = (
+        fields.StrictPrimaryKeyRelatedField
+    )
 
     def get_validators(self):
         # Uniqueness and every other constraint are checked once, by the model.
         return []
 
     def validate(self, attrs):
-        instance = copy.copy(self.instance) if self.instance is not None else self.Meta.model()
+        model: type[models.Model] = self.Meta.model
+        instance = copy.copy(self.instance) if self.instance is not None else model()
         for name, value in attrs.items():
             setattr(instance, name, value)
         try:
@@ -103,18 +112,19 @@ class ModelValidatingSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     derived_fields: tuple[str, ...] = ()
 
 
-class RowSerializerMixin:
+class RowSerializerMixin(_Serializer):
     """A serializer that renders through its resource's `representation` (summits.api.rows):
     a list's `.values()` rows as they are, one record from its instance."""
 
     representation: ClassVar[rows.Representation]
-    context: dict[str, Any]
-    _declared_fields: dict[str, serializers.Field]
-    fields: Any
 
-    def to_representation(self, instance: models.Model | rows.Row) -> dict[str, Any]:
+    def to_representation(self, instance: Any) -> dict[str, Any]:
         row = instance if isinstance(instance, dict) else self.representation.row(instance)
         return self.representation.render(row, self.row_link)
+
+    @property
+    def _url_field(self) -> fields.TemplatedIdentityField:
+        return cast(fields.TemplatedIdentityField, self._declared_fields["url"])
 
     def row_link(self, value: object) -> str:
         """The `url` field's value for a row with this lookup value, from a template resolved
@@ -122,14 +132,14 @@ class RowSerializerMixin:
         url = self._link_from_template(value)
         if url is not None:
             return url
-        lookup_field = self._declared_fields["url"].lookup_field
+        lookup_field = self._url_field.lookup_field
         row = SimpleNamespace(**{"pk": value, lookup_field: value})
         return self.fields["url"].to_representation(row)
 
     def _link_from_template(self, value: object) -> str | None:
-        declared = self._declared_fields["url"]
+        declared = self._url_field
         request = self.context.get("request")
-        if request is None or self.context.get("format"):
+        if request is None or self.context.get("format") or declared.view_name is None:
             return None
         return fields.identity_url(request, declared.view_name, declared.lookup_url_kwarg, value)
 
@@ -229,7 +239,9 @@ class CitationSerializer(ModelValidatingSerializer):
     is cited with basis `external` and no quote.
     """
 
-    source = fields.StrictSlugRelatedField(slug_field="key", queryset=Source.objects.all())
+    # `source`, the one relation not declared here, by its key (an attribute named `source`
+    # would hide every field's own `source`).
+    serializer_related_field = fields.StrictSlugRelatedField
     summit = fields.StrictSlugRelatedField(
         slug_field="slug", queryset=Summit.objects.all(), required=False, allow_null=True
     )
@@ -245,7 +257,10 @@ class CitationSerializer(ModelValidatingSerializer):
 
     class Meta:
         model = Citation
-        extra_kwargs = {"quote": {"trim_whitespace": False}}  # verbatim, spaces included
+        extra_kwargs = {
+            "source": {"slug_field": "key"},
+            "quote": {"trim_whitespace": False},  # verbatim, spaces included
+        }
         fields = [
             "id",
             "source",
@@ -264,12 +279,13 @@ class EvidenceSerializer(RowSerializerMixin, serializers.ModelSerializer):
     """A citation as shown on the record it cites."""
 
     representation = rows.EVIDENCE
-    source = fields.StrictSlugRelatedField(slug_field="key", read_only=True)
+    serializer_related_field = fields.StrictSlugRelatedField  # `source`, by its key
 
     class Meta:
         model = Citation
         fields = list(rows.EVIDENCE.keys)
         read_only_fields = fields
+        extra_kwargs = {"source": {"slug_field": "key"}}
 
 
 class StatusChangeSerializer(RowSerializerMixin, serializers.ModelSerializer):
@@ -295,11 +311,15 @@ class StatusChangeSerializer(RowSerializerMixin, serializers.ModelSerializer):
 class NewEvidenceSerializer(StrictFieldsMixin, serializers.Serializer):
     """The evidence for a new status: a quote from a source, which cites the change's status."""
 
-    source = fields.StrictSlugRelatedField(slug_field="key", queryset=Source.objects.all())
     quote = fields.StrictCharField(allow_blank=True, default="", trim_whitespace=False)
     start = fields.StrictIntegerField(min_value=0, required=False, allow_null=True, default=None)
     end = fields.StrictIntegerField(min_value=0, required=False, allow_null=True, default=None)
     basis = serializers.ChoiceField(choices=CitationBasis.choices, default=CitationBasis.STATED)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Declared here: a class attribute named `source` would hide every field's own `source`.
+        source = fields.StrictSlugRelatedField(slug_field="key", queryset=Source.objects.all())
+        return {"source": source, **super().get_fields()}
 
 
 class NewStatusChangeSerializer(StrictFieldsMixin, serializers.Serializer):

@@ -2,17 +2,27 @@
 does not take, answers 400 naming it, instead of being ignored without a word."""
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.settings import api_settings
+from rest_framework.views import APIView
 
 UNKNOWN_PARAMETER = "unknown_parameter"
 UNKNOWN_FIELD = "unknown_field"
 READ_ONLY_FIELD = "read_only_field"
 
 
-class StrictQueryParametersMixin:
+if TYPE_CHECKING:
+    _View = APIView
+    _Serializer = serializers.Serializer
+else:  # mixins: the class they extend comes after them
+    _View = _Serializer = object
+
+
+class StrictQueryParametersMixin(_View):
     """For API views: a query parameter the endpoint does not read answers 400, naming it and
     listing those it reads.
 
@@ -69,7 +79,7 @@ def _parameter_names(backend, view) -> list[str]:
     return [parameter["name"] for parameter in backend.get_schema_operation_parameters(view)]
 
 
-class StrictFieldsMixin:
+class StrictFieldsMixin(_Serializer):
     """For serializers that take writes: a body field the serializer does not take, or one it
     only shows (read-only), answers 400 naming it, with the other errors of the body.
 

@@ -1,5 +1,7 @@
 """Viewsets: a queryset with what it needs to render, a serializer, a filterset; no business rules."""
 
+from typing import Any
+
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -25,6 +27,7 @@ from summits.models import (
     Summit,
 )
 from summits.records import (
+    AttendanceRecord,
     attendances_with_firsts,
     country_attendance_records,
     leader_attendance_records,
@@ -99,8 +102,9 @@ class TrackerModelViewSet(StrictQueryParametersMixin, viewsets.ModelViewSet):
         return response
 
 
-class AttendanceRecordMixin:
-    """A `record` action: the subject's record at each organization's ordinary summits."""
+class AttendanceRecordViewSet(TrackerModelViewSet):
+    """A viewset with a `record` action: the subject's record at each organization's ordinary
+    summits, as `attendance_records` gives it."""
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -135,8 +139,13 @@ class AttendanceRecordMixin:
         records = self.attendance_records(subject, organization=organization)
         return Response(serializers.AttendanceRecordSerializer(records, many=True).data)
 
+    def attendance_records(
+        self, subject: Any, *, organization: str | None
+    ) -> list[AttendanceRecord]:
+        raise NotImplementedError
 
-class CountryViewSet(AttendanceRecordMixin, TrackerModelViewSet):
+
+class CountryViewSet(AttendanceRecordViewSet):
     """Countries, looked up by their ISO 3166-1 alpha-2 code."""
 
     queryset = Country.objects.all()
@@ -162,7 +171,7 @@ class OrganizationViewSet(TrackerModelViewSet):
     ordering = ["slug"]
 
 
-class LeaderViewSet(AttendanceRecordMixin, TrackerModelViewSet):
+class LeaderViewSet(AttendanceRecordViewSet):
     """Heads of state or government, looked up by slug."""
 
     queryset = Leader.objects.select_related("country")

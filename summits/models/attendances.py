@@ -104,7 +104,7 @@ class Attendance(NaturalKeyModel):
         ]
 
     def __str__(self) -> str:
-        who = self.leader.name if self.leader_id else self.country.name
+        who = self.leader.name if self.leader is not None else self.country.name
         return f"{who} at {self.summit.name}"
 
     def save(self, *args, **kwargs):
@@ -123,15 +123,16 @@ class Attendance(NaturalKeyModel):
     )
 
     def clean(self) -> None:
-        if self.leader_id and self.country_id and self.leader.country_id != self.country_id:
+        leader = self.leader if self.leader_id else None
+        if leader is not None and self.country_id and leader.country_id != self.country_id:
             raise ValidationError(
                 {
                     "leader": ValidationError(
                         "%(leader)s leads %(leader_country)s, not %(country)s.",
                         code="leader_country_mismatch",
                         params={
-                            "leader": self.leader.name,
-                            "leader_country": self.leader.country.name,
+                            "leader": leader.name,
+                            "leader_country": leader.country.name,
                             "country": self.country.name,
                         },
                     )

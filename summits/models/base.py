@@ -16,7 +16,7 @@ ISO_COUNTRY_CODE = r"^[A-Z]{2}([A-Z]{2})?$"
 SHA256_HEX = r"^[0-9a-f]{64}$"
 
 NaturalKey = tuple[object, ...]
-_Model = TypeVar("_Model", bound=models.Model)
+_Model = TypeVar("_Model", bound="NaturalKeyModel")
 
 
 def first_of_period(date_field: str, precision_field: str) -> Q:
@@ -39,9 +39,9 @@ def natural_key_method(*, dependencies: list[str]) -> Callable[["NaturalKeyModel
     `dumpdata --natural-foreign` writes those first."""
 
     def natural_key(self: "NaturalKeyModel") -> NaturalKey:
-        return NaturalKeyModel.natural_key(self)
+        return self.key_values()
 
-    natural_key.dependencies = dependencies  # type: ignore[attr-defined]
+    natural_key.__dict__["dependencies"] = dependencies  # where Django's serializers look
     return natural_key
 
 
@@ -49,8 +49,7 @@ class NaturalKeyManager(models.Manager[_Model]):
     """Finds a record by its natural key: the values of its model's `natural_key_fields`."""
 
     def get_by_natural_key(self, *key: object) -> _Model:
-        fields = self.model.natural_key_fields  # type: ignore[attr-defined]
-        return self.get(**dict(zip(fields, key, strict=True)))
+        return self.get(**dict(zip(self.model.natural_key_fields, key, strict=True)))
 
 
 class ConstraintFieldsModel(models.Model):
@@ -104,5 +103,9 @@ class NaturalKeyModel(ConstraintFieldsModel):
     class Meta:
         abstract = True
 
-    def natural_key(self) -> NaturalKey:
+    def key_values(self) -> NaturalKey:
+        """The values of `natural_key_fields`, a date as ISO 8601 (as fixtures write it)."""
         return tuple(_value_at(self, path) for path in self.natural_key_fields)
+
+    def natural_key(self) -> NaturalKey:
+        return self.key_values()

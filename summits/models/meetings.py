@@ -184,5 +184,5 @@ class Summit(NaturalKeyModel):
     @property
     def anniversary(self) -> int | None:
         """Which anniversary year of its organization the summit falls in (NATO in 2024: 75)."""
-        founded = self.organization.founded_on if self.organization_id else None
+        founded = self.organization.founded_on if self.organization is not None else None
         return anniversary_year(founded, self.start_date)

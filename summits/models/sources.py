@@ -9,7 +9,13 @@ from simple_history.models import HistoricalRecords
 from summits import validators
 from summits.evidence import citation_verify, text_digest
 from summits.models.attendances import Attendance, StatusChange
-from summits.models.base import SHA256_HEX, NaturalKeyManager, NaturalKeyModel
+from summits.models.base import (
+    SHA256_HEX,
+    NaturalKey,
+    NaturalKeyManager,
+    NaturalKeyModel,
+    natural_key_method,
+)
 from summits.models.meetings import Summit
 
 
@@ -155,12 +161,14 @@ class CitationManager(NaturalKeyManager["Citation"]):
         ],
     }
 
-    def get_by_natural_key(self, source_key: str, target: str | None, *rest: object) -> "Citation":
-        *target_key, field, start = rest
-        if target not in self.target_lookups:
+    def get_by_natural_key(self, *key: object) -> "Citation":
+        """A citation's key: its source's key, its target's kind and key, its field and start."""
+        source_key, target, *target_key, field, start = key
+        if not isinstance(target, str) or target not in self.target_lookups:
             raise self.model.DoesNotExist(f"A citation cites no {target!r}.")
         lookups = dict(zip(self.target_lookups[target], target_key, strict=True))
-        return self.get(source__key=source_key, field=field, start=start, **lookups)
+        lookups.update(source__key=source_key, field=field, start=start)
+        return self.get(**lookups)
 
 
 class CitationBasis(models.TextChoices):
@@ -277,8 +285,12 @@ class Citation(NaturalKeyModel):
         if target is None:
             return f"{by} on {self.field}"
         try:
-            field = target._meta.get_field(self.field).verbose_name
+            cited = target._meta.get_field(self.field)
         except FieldDoesNotExist:
+            cited = None
+        if isinstance(cited, models.Field):
+            field = str(cited.verbose_name)
+        else:
             field = self.field.replace("_", " ")
         field = self.FIELD_LABELS.get(self.field, field)
         if isinstance(target, Summit):
@@ -289,17 +301,20 @@ class Citation(NaturalKeyModel):
             of = f"“{target}” for {of}"
         return f"{by} on the {field} of {of}"
 
-    def natural_key(self) -> tuple[object, ...]:
+    def key_values(self) -> NaturalKey:
+        """Its source's key, its target's kind and key, its field and its start."""
         target = self.target
         target_key = target.natural_key() if target is not None else ()
         return (self.source.key, self.target_kind, *target_key, self.field, self.start)
 
-    natural_key.dependencies = [
-        "summits.source",
-        "summits.summit",
-        "summits.attendance",
-        "summits.statuschange",
-    ]  # type: ignore[attr-defined]
+    natural_key = natural_key_method(
+        dependencies=[
+            "summits.source",
+            "summits.summit",
+            "summits.attendance",
+            "summits.statuschange",
+        ]
+    )
 
     def clean(self) -> None:
         # The evidence rule (summits.evidence): the quote is the source's text at its offsets.
