@@ -162,6 +162,7 @@ class _CursorPage:
         if not self.has_next:
             return None
         page = self.rows
+        compare: str | None
         if page and self.reverse and self.offset != 0:
             compare = self.position(page[-1])
         else:
@@ -182,6 +183,7 @@ class _CursorPage:
         if not self.has_previous:
             return None
         page = self.rows
+        compare: str | None
         if page and not self.reverse and self.offset != 0:
             compare = self.position(page[0])
         else:

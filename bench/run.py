@@ -26,6 +26,7 @@ from base64 import b64encode
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -305,7 +306,7 @@ def first_and_deepest_pages(rows: list[tuple]) -> tuple[list[str], list[str]]:
     return first, deepest
 
 
-def count_queries(client, url: str, headers: dict) -> tuple[object, int, float]:
+def count_queries(client, url: str, headers: dict) -> tuple[Any, int, float]:
     """The response, its number of SQL statements, and the Python CPU time it took (ms)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

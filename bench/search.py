@@ -60,7 +60,7 @@ def main() -> None:
     print(f"{Attendance.objects.count():,} attendances on {connection.vendor}")
     for basename in ("attendance", "citation", "summit", "leader"):
         url = reverse(f"api:{basename}-list")
-        status = {}
+        status: dict[str, int] = {}
 
         def get(search, url=url, status=status):
             response = client.get(url, {"search": search})

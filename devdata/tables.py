@@ -32,7 +32,8 @@ def table_insert(
     """Insert `rows` (values of `columns`, in order): COPY on PostgreSQL, executemany elsewhere."""
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    names = ", ".join(quote(column.column) for column in columns)
+    # A field's column, as Field.get_attname_column names it.
+    names = ", ".join(quote(column.db_column or column.attname) for column in columns)
     label = str(model._meta.verbose_name_plural)
     report = progress or (lambda label, rows: None)
     with connection.cursor() as cursor:
