@@ -19,16 +19,18 @@ Each message starts with the entry it is about: `Entry 12 (summits.summit): ...`
 """
 
 import json
+from collections.abc import Iterator
+from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
 from django.core.serializers import base
 from django.core.serializers.json import Serializer
 from django.core.serializers.python import Deserializer as PythonDeserializer
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, models
 
 from summits.evidence import text_digest
-from summits.models import Citation, Source
+from summits.models import Citation, NaturalKeyModel, Source
 
 __all__ = ["Deserializer", "Serializer"]
 
@@ -70,24 +72,8 @@ def _value_problem(field: models.Field, value: object) -> str | None:
     """What is wrong with a JSON value for a field, or None."""
     if value is None:
         return None if field.null else "may not be null."
-    if field.is_relation:
-        related = field.related_model._meta.label_lower
-        arity = _natural_key_arity(field.related_model)
-        parts_ok = (
-            isinstance(value, list)
-            and bool(value)
-            and all(isinstance(part, str | int) and not isinstance(part, bool) for part in value)
-        )
-        if not parts_ok or (arity is not None and len(value) != arity):
-            return (
-                f"must be the natural key of a {related}, a list of "
-                f"{arity or 'its'} string(s) such as {_example_key(field.related_model)}, "
-                f"or null where allowed; not {value!r:.80}."
-            )
-        for part in value:
-            if isinstance(part, str) and (problem := _text_problem(part)):
-                return f"its natural key {problem}"
-        return None
+    if field.is_relation and isinstance(field.related_model, type):
+        return _natural_key_problem(field.related_model, value)
     if isinstance(field, models.IntegerField):
         if isinstance(value, bool) or not isinstance(value, int):
             return f"must be a whole number, not {_json_type(value)}."
@@ -104,9 +90,29 @@ def _value_problem(field: models.Field, value: object) -> str | None:
     return None
 
 
+def _natural_key_problem(related: type[models.Model], value: object) -> str | None:
+    """What is wrong with a JSON value for a foreign key to `related`, or None."""
+    arity = _natural_key_arity(related)
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(part, str | int) and not isinstance(part, bool) for part in value)
+        or (arity is not None and len(value) != arity)
+    ):
+        return (
+            f"must be the natural key of a {related._meta.label_lower}, a list of "
+            f"{arity or 'its'} string(s) such as {_example_key(related)}, "
+            f"or null where allowed; not {value!r:.80}."
+        )
+    for part in value:
+        if isinstance(part, str) and (problem := _text_problem(part)):
+            return f"its natural key {problem}"
+    return None
+
+
 def _example_key(model: type[models.Model]) -> str:
     instance = model._default_manager.order_by("pk").first()
-    if instance is None:
+    if not isinstance(instance, NaturalKeyModel):
         return "[...]"
     return json.dumps(list(_flat(instance.natural_key())))
 
@@ -119,64 +125,32 @@ def _flat(parts):
             yield part
 
 
-class Deserializer(PythonDeserializer):
-    def __init__(self, stream_or_string, **options):
-        if not isinstance(stream_or_string, bytes | str):
-            stream_or_string = stream_or_string.read()
-        try:
-            if isinstance(stream_or_string, bytes):
-                stream_or_string = stream_or_string.decode()
-            objects = json.loads(stream_or_string)
-        except (ValueError, RecursionError) as error:  # JSONDecodeError and UnicodeDecodeError
-            raise base.DeserializationError(f"Not valid JSON: {error}") from error
-        if not isinstance(objects, list):
-            raise base.DeserializationError(
-                f"A fixture is a JSON array of objects, not {_json_type(objects)}."
-            )
-        super().__init__(objects, **options)
+class Deserializer(base.Deserializer):
+    """Reads a JSON fixture entry by entry: each is checked, then read by Django's own Python
+    deserializer (through its public interface only: called with a list of entries, iterated)."""
+
+    def __init__(self, stream_or_string: Any, **options: Any) -> None:
+        super().__init__(stream_or_string, **options)
+        self.entries = _parse(stream_or_string)
         self._rows: dict[tuple[str, object], int] = {}  # (model, pk): entry number
+        self._objects = (
+            deserialized
+            for number, entry in enumerate(self.entries, start=1)
+            for deserialized in self._entry(number, entry)
+        )
 
-    def __iter__(self):
-        for number, entry in enumerate(self.stream, start=1):
-            yield from self._handle_entry(number, entry)
+    def __next__(self) -> base.DeserializedObject:
+        return next(self._objects)
 
-    def _handle_entry(self, number: int, entry: object):
-        where = f"Entry {number}"
-        if not isinstance(entry, dict):
-            raise base.DeserializationError(
-                f'{where} is {_json_type(entry)}, not a JSON object with "model" and "fields".'
-            )
-        unknown = sorted(set(entry) - {"model", "pk", "fields"})
-        if unknown:
-            raise base.DeserializationError(
-                f'{where} has unknown keys {unknown}: an entry has "model", "fields" and maybe "pk".'
-            )
-        label = entry.get("model")
-        if not isinstance(label, str):
-            raise base.DeserializationError(
-                f'{where}: "model" must be a string such as "summits.summit", '
-                f"not {_json_type(label)}."
-            )
-        try:
-            model = apps.get_model(label)
-        except (LookupError, ValueError):
-            raise base.DeserializationError(f"{where}: no model is called {label!r}.") from None
-        where = f"{where} ({model._meta.label_lower})"
-        fields = entry.get("fields")
-        if not isinstance(fields, dict):
-            raise base.DeserializationError(
-                f'{where}: "fields" must be a JSON object, not {_json_type(fields)}.'
-            )
-        pk = entry.get("pk")
-        if pk is not None and (
-            isinstance(pk, bool) or not isinstance(pk, int) or not 0 < pk <= MAX_PK
-        ):
-            raise base.DeserializationError(f'{where}: "pk" must be a positive whole number.')
+    def _entry(self, number: int, entry: object) -> Iterator[base.DeserializedObject]:
+        model, entry, where = _checked_entry(f"Entry {number}", entry)
+        fields = entry["fields"]
         checked = model._meta.app_label in CHECKED_APPS
         if checked:
             self._check_fields(where, model, fields)
         try:
-            for deserialized in self._handle_object(entry):
+            for deserialized in PythonDeserializer([entry], **self.options):
+                _refuse_unknown_keys(deserialized)
                 if checked:
                     self._check_row(deserialized.object)
                 yield deserialized
@@ -187,7 +161,10 @@ class Deserializer(PythonDeserializer):
         except ValidationError as error:
             raise base.DeserializationError(f"{where}: {_messages(error)}") from error
         except Exception as error:
-            raise base.DeserializationError(f"{where}: {type(error).__name__}: {error}") from error
+            # A natural foreign key that matches no row fails as soon as Django builds the row.
+            problem = _unresolved_key(model, fields, self.options.get("using", DEFAULT_DB_ALIAS))
+            problem = problem or f"{type(error).__name__}: {error}"
+            raise base.DeserializationError(f"{where}: {problem}") from error
 
     def _check_fields(self, where: str, model: type[models.Model], fields: dict) -> None:
         for name, value in fields.items():
@@ -225,19 +202,11 @@ class Deserializer(PythonDeserializer):
             instance.clean()  # the evidence rule: the quote is the source's text at its offsets
         earlier = self._rows.get((instance._meta.label_lower, instance.pk))
         if instance.pk is not None and earlier is not None:
+            key = instance.natural_key() if isinstance(instance, NaturalKeyModel) else ()
             raise base.DeserializationError(
                 f"it names the same row as entry {earlier} (natural key "
-                f"{list(_flat(instance.natural_key()))}); a fixture lists each row once."
+                f"{list(_flat(key))}); a fixture lists each row once."
             )
-
-    def _handle_fk_field_node(self, field, field_value):
-        value = super()._handle_fk_field_node(field, field_value)
-        if value == base.DEFER_FIELD:
-            raise base.DeserializationError(
-                f"{field.model._meta.label}.{field.name}: no {field.related_model._meta.label} "
-                f"has the natural key {field_value!r}."
-            )
-        return value
 
 
 def _messages(error: ValidationError) -> str:
@@ -246,3 +215,82 @@ def _messages(error: ValidationError) -> str:
             f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items()
         )
     return " ".join(error.messages)
+
+
+def _parse(stream_or_string: Any) -> list:
+    """The fixture's list of entries; invalid JSON or UTF-8 fails with the parse error."""
+    if not isinstance(stream_or_string, bytes | str):
+        stream_or_string = stream_or_string.read()
+    try:
+        if isinstance(stream_or_string, bytes):
+            stream_or_string = stream_or_string.decode()
+        entries = json.loads(stream_or_string)
+    except (ValueError, RecursionError) as error:  # JSONDecodeError and UnicodeDecodeError
+        raise base.DeserializationError(f"Not valid JSON: {error}") from error
+    if not isinstance(entries, list):
+        raise base.DeserializationError(
+            f"A fixture is a JSON array of objects, not {_json_type(entries)}."
+        )
+    return entries
+
+
+def _checked_entry(where: str, entry: object) -> tuple[type[models.Model], dict, str]:
+    """An entry whose shape is right, the model it is a row of, and how messages name it."""
+    if not isinstance(entry, dict):
+        raise base.DeserializationError(
+            f'{where} is {_json_type(entry)}, not a JSON object with "model" and "fields".'
+        )
+    unknown = sorted(set(entry) - {"model", "pk", "fields"})
+    if unknown:
+        raise base.DeserializationError(
+            f'{where} has unknown keys {unknown}: an entry has "model", "fields" and maybe "pk".'
+        )
+    label = entry.get("model")
+    if not isinstance(label, str):
+        raise base.DeserializationError(
+            f'{where}: "model" must be a string such as "summits.summit", not {_json_type(label)}.'
+        )
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        raise base.DeserializationError(f"{where}: no model is called {label!r}.") from None
+    where = f"{where} ({model._meta.label_lower})"
+    fields = entry.get("fields")
+    if not isinstance(fields, dict):
+        raise base.DeserializationError(
+            f'{where}: "fields" must be a JSON object, not {_json_type(fields)}.'
+        )
+    pk = entry.get("pk")
+    if pk is not None and (isinstance(pk, bool) or not isinstance(pk, int) or not 0 < pk <= MAX_PK):
+        raise base.DeserializationError(f'{where}: "pk" must be a positive whole number.')
+    return model, entry, where
+
+
+def _refuse_unknown_keys(deserialized: base.DeserializedObject) -> None:
+    """A natural foreign key that matches no row fails at once, instead of being put off as a
+    forward reference (loaddata asks for those to be deferred)."""
+    for field, value in (deserialized.deferred_fields or {}).items():
+        raise base.DeserializationError(_no_such_key(field, value))
+
+
+def _unresolved_key(model: type[models.Model], fields: dict, using: str) -> str | None:
+    """What is wrong with the first natural foreign key of an entry that matches no row."""
+    for name, value in fields.items():
+        field = model._meta.get_field(name)
+        related = field.related_model
+        if not isinstance(value, list) or not isinstance(related, type):
+            continue
+        try:
+            find = getattr(related._default_manager.db_manager(using), "get_by_natural_key", None)
+            if find is not None:
+                find(*value)
+        except (ObjectDoesNotExist, TypeError, ValueError):
+            return _no_such_key(field, value)
+    return None
+
+
+def _no_such_key(field: Any, value: object) -> str:
+    return (
+        f"{field.model._meta.label}.{field.name}: no {field.related_model._meta.label} "
+        f"has the natural key {value!r}."
+    )

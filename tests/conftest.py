@@ -61,13 +61,13 @@ def plain_static_files(settings):
 @pytest.fixture
 def article(db):
     """The database with the article fixture loaded."""
-    call_command("loaddata", "article", verbosity=0)
+    call_command("load_fixtures", "article", verbosity=0)
 
 
 @pytest.fixture
 def article_and_context(db):
     """The database with the article fixture and the context fixture loaded."""
-    call_command("loaddata", "article", "context", verbosity=0)
+    call_command("load_fixtures", "article", "context", verbosity=0)
 
 
 @pytest.fixture

@@ -203,7 +203,7 @@ def app_server(redis_server, tmp_path):
     editor = tmp_path / "editor.json"
     editor.write_text(json.dumps(editor_fixture()))
     manage("migrate", "--noinput", env=env)
-    manage("loaddata", "article", str(editor), env=env)
+    manage("load_fixtures", "article", str(editor), env=env)
     server = Server(env, tmp_path / "gunicorn.log")
     try:
         server.wait_until_healthy()

@@ -208,7 +208,7 @@ def test_a_raw_sql_write_is_never_answered_with_a_stale_304(anonymous_client, wo
 def test_loaddata_changes_the_data_version(anonymous_client, world):
     tag = etag(anonymous_client, summit_url())
 
-    call_command("loaddata", "article", verbosity=0)
+    call_command("load_fixtures", "article", verbosity=0)
     response = anonymous_client.get(summit_url(), HTTP_IF_NONE_MATCH=tag)
 
     assert response.status_code == 200
@@ -265,7 +265,7 @@ def run_concurrently(count: int, work) -> list:
 
 @pytest.fixture
 def shared_world(transactional_db, editor):
-    call_command("loaddata", "article", verbosity=0)
+    call_command("load_fixtures", "article", verbosity=0)
     return Attendance.objects.get(summit__slug="nato-2024-washington", country__code="JP")
 
 

@@ -63,7 +63,7 @@ CREATE_EDITOR = (
 def server(cluster):
     env = django_env(cluster.url)
     manage("migrate", "--noinput", env=env)
-    manage("loaddata", "article", "context", env=env)
+    manage("load_fixtures", "article", "context", env=env)
     manage("shell", "-c", CREATE_EDITOR, env=env)
     server = Server(env, cluster.base / "gunicorn.log")
     try:

@@ -49,7 +49,7 @@ WRITE = "/api/countries/"
 def server(cluster):
     env = django_env(cluster.url)
     manage("migrate", "--noinput", env=env)
-    manage("loaddata", "article", env=env)
+    manage("load_fixtures", "article", env=env)
     server = Server(env, cluster.base / "gunicorn.log")
     try:
         server.wait_until_healthy()

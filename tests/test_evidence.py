@@ -251,7 +251,7 @@ def test_a_fixture_with_a_forged_quote_loads_nothing_and_names_the_field(article
     before = table_counts()
 
     with pytest.raises(Exception, match="quote: The source's text from 0 to 32 is not this quote"):
-        call_command("loaddata", str(path), verbosity=0)
+        call_command("load_fixtures", str(path), verbosity=0)
 
     assert table_counts() == before
 

@@ -8,11 +8,13 @@ import json
 import textwrap
 from pathlib import Path
 
+import django
 import pytest
 from django.conf import settings
 from django.core import serializers
-from django.core.management import call_command
+from django.core.management import call_command, get_commands
 from django.core.management.base import CommandError
+from django.core.serializers import python
 from django.core.serializers.base import DeserializationError
 from django.db import IntegrityError
 
@@ -23,7 +25,7 @@ SEED_NAME = "000_ca46305f64ddf42a.txt"
 SEED_PATH = Path(settings.SEEDS_DIR) / SEED_NAME
 ARTICLE_SOURCE = "sakamoto-2024-kishida-nato"
 CONTEXT_SOURCE = "nato-official-website"
-# What a failed `loaddata` may raise; the tests judge it by its message, as a user does.
+# What a failed `load_fixtures` may raise; the tests judge it by its message, as a user does.
 LOAD_ERRORS = (CommandError, DeserializationError, IntegrityError)
 
 # DESIGN §4's table: what the article says, as the database must hold it.
@@ -169,7 +171,7 @@ def find_entry(entries: list[dict], model: str, **fields: object) -> dict:
 
 
 def error_chain(error: BaseException) -> str:
-    """An exception and its causes, as the traceback of `manage.py loaddata` shows them."""
+    """An exception and its causes, as the traceback of `manage.py load_fixtures` shows them."""
     parts = []
     current: BaseException | None = error
     while current is not None:
@@ -377,13 +379,13 @@ def test_the_context_keeps_every_field_it_does_not_change(article_and_context):
 
 def test_loading_the_article_twice_changes_nothing(article):
     before = summits_dump()
-    call_command("loaddata", "article", verbosity=0)
+    call_command("load_fixtures", "article", verbosity=0)
     assert summits_dump() == before
 
 
 def test_loading_both_fixtures_twice_changes_nothing(article_and_context):
     before = summits_dump()
-    call_command("loaddata", "article", "context", verbosity=0)
+    call_command("load_fixtures", "article", "context", verbosity=0)
     assert summits_dump() == before
 
 
@@ -398,7 +400,7 @@ def test_a_stale_attendance_status_is_replaced_by_its_latest_change(db, tmp_path
     stale = tmp_path / "stale.json"
     stale.write_text(json.dumps(entries), encoding="utf-8")
 
-    call_command("loaddata", str(stale), verbosity=0)
+    call_command("load_fixtures", str(stale), verbosity=0)
 
     assert attendance_facts() == ARTICLE_ATTENDANCES
 
@@ -415,7 +417,7 @@ def test_loading_a_status_change_alone_refreshes_its_attendance(world, tmp_path)
     )
     change.delete()
 
-    call_command("loaddata", str(fixture), verbosity=0)
+    call_command("load_fixtures", str(fixture), verbosity=0)
 
     world.attendance.refresh_from_db()
     assert world.attendance.status == "attended"
@@ -519,7 +521,7 @@ def test_a_malformed_fixture_fails_clearly_and_changes_nothing(article, tmp_path
     before = summits_dump(natural_primary=False)
 
     with pytest.raises(LOAD_ERRORS) as raised:
-        call_command("loaddata", str(bad), verbosity=0)
+        call_command("load_fixtures", str(bad), verbosity=0)
 
     assert summits_dump(natural_primary=False) == before
     shown = error_chain(raised.value)
@@ -533,7 +535,7 @@ def test_a_truncated_fixture_fails_clearly_and_changes_nothing(article, tmp_path
     before = summits_dump(natural_primary=False)
 
     with pytest.raises(LOAD_ERRORS) as raised:
-        call_command("loaddata", str(bad), verbosity=0)
+        call_command("load_fixtures", str(bad), verbosity=0)
 
     assert summits_dump(natural_primary=False) == before
     shown = error_chain(raised.value)
@@ -799,3 +801,28 @@ def test_two_citations_that_would_load_as_one_row_stop_the_build(tmp_path):
         CommandError, match=r"citations\[1\]: it cites `start_date`.*citations\[0\]"
     ):
         build(tmp_path)
+
+
+def test_loaddata_is_djangos_own_and_the_checked_loading_has_a_name_of_its_own():
+    commands = get_commands()
+
+    assert commands["loaddata"] == "django.core"
+    assert commands["load_fixtures"] == "summits"
+
+
+def test_django_defers_a_natural_key_that_matches_no_row_as_the_fixture_format_expects(db):
+    # summits.fixture_format reads each entry through Django's public Python deserializer and
+    # relies on this: with forward references allowed, an unknown natural key comes back as a
+    # deferred field (which the format refuses at once). A Django upgrade that changes it fails
+    # here before it changes what a bad fixture reports.
+    entry = {
+        "model": "summits.leader",
+        "fields": {"slug": "nobody", "name": "Nobody", "country": ["ZZ"], "office": "None"},
+    }
+
+    (deserialized,) = python.Deserializer([entry], handle_forward_references=True)
+
+    assert {field.name: value for field, value in deserialized.deferred_fields.items()} == {
+        "country": ["ZZ"]
+    }
+    assert django.VERSION[:2] == (5, 2), "re-read summits/fixture_format.py against this Django"

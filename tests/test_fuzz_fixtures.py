@@ -320,7 +320,7 @@ def load(content: str | bytes, tmp_path) -> Exception | None:
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         try:
-            call_command("loaddata", str(path), verbosity=0)
+            call_command("load_fixtures", str(path), verbosity=0)
         except Exception as error:  # judged below, whatever it is
             return error
     return None

@@ -126,7 +126,7 @@ def test_every_row_passes_the_models_validation(generated):
 
 
 def test_country_codes_are_two_capitals_and_leave_the_article_alone(db):
-    call_command("loaddata", "article", verbosity=0)
+    call_command("load_fixtures", "article", verbosity=0)
     article = dict(Country.objects.values_list("code", "name"))
 
     generate()

@@ -29,7 +29,7 @@ from summits.records import country_attendance_records, leader_attendance_record
 @pytest.fixture(params=["article", "generated"])
 def data(request, db):
     if request.param == "article":
-        call_command("loaddata", "article", "context", verbosity=0)
+        call_command("load_fixtures", "article", "context", verbosity=0)
     else:
         call_command("generate_data", seed=3, attendances=400, verbosity=0)
 

@@ -25,7 +25,7 @@ class Command(BaseCommand):
             self.stdout.write("The database already holds summit data; nothing was loaded.")
             return
         with transaction.atomic():
-            call_command("loaddata", *self.fixtures, verbosity=options["verbosity"])
+            call_command("load_fixtures", *self.fixtures, verbosity=options["verbosity"])
             added = iso_countries_add()
         self.stdout.write(self.style.SUCCESS(f"Loaded the fixtures: {', '.join(self.fixtures)}."))
         self.stdout.write(
