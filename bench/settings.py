@@ -1,22 +1,27 @@
 """The benchmark's settings: the product's, plus the baseline views and the synthetic data app,
 with throttling off.
 
-Nothing else changes: the same middleware, database settings (ATOMIC_REQUESTS included) and REST
+Nothing else changes: the same middleware (the ETag middleware also covering the baseline), database settings (ATOMIC_REQUESTS included) and REST
 framework configuration serve both the API and the baseline.
 """
 
 import warnings
 
 from tracker.settings import *  # noqa: F403
-from tracker.settings import DATABASES, INSTALLED_APPS, REST_FRAMEWORK, STORAGES
+from tracker.settings import DATABASES, INSTALLED_APPS, MIDDLEWARE, REST_FRAMEWORK, STORAGES
 
 ROOT_URLCONF = "bench.urls"
 
 # The synthetic data set (`generate_data`), which the product does not install.
 INSTALLED_APPS = [*INSTALLED_APPS, "devdata"]
 
-# The baseline's answers get the API's ETags and 304s from the same middleware.
-REPRESENTATION_ETAG_PATHS = ["/api/", "/baseline/api/"]
+# The baseline's answers get the API's ETags and 304s from the same middleware, told its paths.
+MIDDLEWARE = [
+    "bench.middleware.RepresentationETagMiddleware"
+    if name == "tracker.middleware.RepresentationETagMiddleware"
+    else name
+    for name in MIDDLEWARE
+]
 
 # Load tests would only measure the throttle; it is also a per-process cache here.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}

@@ -246,7 +246,7 @@ def test_a_long_statement_outside_a_request_is_never_cut(db, deadline):
     def command() -> None:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SET LOCAL statement_timeout = 0")  # as summits.synthetic does
+                cursor.execute("SET LOCAL statement_timeout = 0")  # as devdata does
                 started = time.monotonic()
                 cursor.execute("SELECT pg_sleep(%s)", [deadline + 0.5])
                 outcome["seconds"] = time.monotonic() - started
