@@ -314,8 +314,6 @@ class StatusChangeAdmin(AutocompleteLabelsMixin, HistoryAdmin):
     def save_model(
         self, request: HttpRequest, obj: StatusChange, form: ModelForm, change: bool
     ) -> None:
-        # As simple-history's admin does, so that the history names the editor.
-        obj._history_user = request.user
         # The admin goes on with `obj`: logging, inlines and the redirect need its key.
         status_change_save(change=obj)
 

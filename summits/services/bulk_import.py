@@ -182,7 +182,7 @@ def _fetch_missing(
 
 
 def _existing_attendances(summit_pks: set[int]) -> Existing:
-    found = {}
+    found: Existing = {}
     for batch in in_batches(sorted(summit_pks)):
         for attendance in Attendance.objects.filter(summit__in=batch).order_by():
             found[(attendance.summit_id, attendance.country_id)] = attendance
@@ -190,7 +190,7 @@ def _existing_attendances(summit_pks: set[int]) -> Existing:
 
 
 def _recorded_changes(attendance_pks: list[int]) -> Recorded:
-    found = set()
+    found: Recorded = set()
     for batch in in_batches(sorted(attendance_pks)):
         rows = StatusChange.objects.filter(attendance__in=batch).order_by()
         found.update(rows.values_list("attendance", "status", "as_of"))

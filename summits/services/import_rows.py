@@ -34,7 +34,7 @@ _ROW_KEYS = frozenset({"summit", "country", "leader", "role", "note", "status_ch
 _CHANGE_TEXT_KEYS = frozenset({"status", "as_of", "as_of_precision", "note"})
 _CHANGE_KEYS = _CHANGE_TEXT_KEYS | {"citations"}
 _CITATION_KEYS = frozenset({"source", "field", "quote", "start", "end", "basis"})
-_ROW_TYPES = {
+_ROW_TYPES: dict[str, type | tuple[type, ...]] = {
     "summit": str,
     "country": str,
     "leader": (str, type(None)),
@@ -42,7 +42,7 @@ _ROW_TYPES = {
     "note": str,
     "status_changes": list,
 }
-_TYPE_NAMES = {
+_TYPE_NAMES: dict[type | tuple[type, ...], str] = {
     str: "A string.",
     (str, type(None)): "A string or null.",
     list: "A list of status changes.",
@@ -104,7 +104,7 @@ class RowChecks:
         """Check one row and add it to the batch, or record what is wrong with it."""
         where = str(number)
         errors_before = self.error_count
-        if not self.row_is_well_formed(where, row):
+        if not self.row_is_well_formed(row, where):
             return
         targets = self.row_targets(where, row)
         if targets is None:
@@ -132,7 +132,7 @@ class RowChecks:
             self.error(f"{where}.{key}", "Unknown field.")
         return bool(unknown)
 
-    def row_is_well_formed(self, where: str, row: object) -> TypeGuard[Mapping[str, Any]]:
+    def row_is_well_formed(self, row: object, where: str) -> TypeGuard[Mapping[str, Any]]:
         """An object of known fields, each of its type; False when not (the errors recorded)."""
         if not isinstance(row, Mapping):
             self.error(where, "Each row is an object.")
@@ -173,7 +173,8 @@ class RowChecks:
     ) -> Any:
         """The row `row[key]` names by its `what` among those `found`; None when it names none
         (an error recorded, unless it may be left out)."""
-        named = found.get(row.get(key))
+        value = row.get(key)
+        named = found.get(value) if value is not None else None
         if named is not None:
             return named
         if key not in row:
@@ -210,7 +211,7 @@ class RowChecks:
                 citations.extend(evidence)
         return changes, citations
 
-    def status_change(self, where: str, raw: object) -> StatusChange | None:
+    def status_change(self, where: str, raw: Any) -> StatusChange | None:
         """One step of a row's timeline, validated; None when it is wrong (the errors recorded)."""
         if not isinstance(raw, Mapping):
             self.error(where, "Each status change is an object.")
