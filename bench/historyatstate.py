@@ -25,6 +25,7 @@ postgres://root@127.0.0.1:5432).
 
 import argparse
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -260,13 +261,7 @@ def concatenated(source: Path, copies: int, target: Path) -> Path:
     with target.open("w", encoding="utf-8") as out:
         out.write(text[:opening])
         for copy in range(copies):
-            out.write(
-                re.sub(
-                    r"<id>(\d+)</id>",
-                    lambda match, copy=copy: f"<id>{int(match[1]) + copy * ID_STEP}</id>",
-                    body,
-                )
-            )
+            out.write(re.sub(r"<id>(\d+)</id>", functools.partial(_shifted_id, copy=copy), body))
         out.write(text[closing:])
     return target
 
@@ -386,3 +381,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _shifted_id(match: re.Match[str], *, copy: int) -> str:
+    """A record id moved into copy `copy`'s range, so that copies never share an id."""
+    return f"<id>{int(match[1]) + copy * ID_STEP}</id>"

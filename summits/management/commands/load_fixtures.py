@@ -54,9 +54,10 @@ class Command(BaseCommand):
                 post_save.disconnect(collect, sender=StatusChange)
             mismatched = Attendance.objects.using(using).with_leader_of_another_country()
             problems = [
-                f"{attendance.summit.slug}/{attendance.country.code}: leader "
-                f"{attendance.leader.slug} belongs to {attendance.leader.country.code}"
-                for attendance in mismatched.select_related("summit", "country", "leader__country")
+                f"{summit}/{country}: leader {leader} belongs to {leader_country}"
+                for summit, country, leader, leader_country in mismatched.values_list(
+                    "summit__slug", "country__code", "leader__slug", "leader__country__code"
+                )
             ]
             if problems:
                 raise CommandError(
