@@ -131,7 +131,8 @@ def test_redoc_runs_one_inline_script_with_the_nonce_and_may_inject_styles(clien
 def test_each_response_has_a_nonce_of_its_own(client, db, name):
     first, second = (page_nonces(client.get(reverse(name)).content.decode()) for _ in range(2))
 
-    assert first and second
+    assert first
+    assert second
     assert first.isdisjoint(second)
 
 

@@ -187,7 +187,6 @@ def test_the_api_answers_503_within_seconds_while_the_database_hangs_and_loses_n
 
     text = "\n".join(report)
     request.node.add_report_section("call", "database hang timings", text)
-    print("\n" + text)
 
 
 @pytest.fixture
@@ -235,7 +234,8 @@ def test_a_requests_statement_within_its_deadline_runs_to_the_end(anonymous_clie
 
     assert slow.status_code == 200
     assert normal.status_code == 200
-    assert connection.connection is before and not before.broken
+    assert connection.connection is before
+    assert not before.broken
     assert watchdog.watching() == 0
 
 

@@ -132,7 +132,6 @@ class Tally:
         for key, value in figures.items():
             record_property(key, value)
         record_property("errors_by_type", dict(self.errors))
-        print(f"\n{name}: {figures}, errors by type: {dict(self.errors)}")
 
 
 @pytest.fixture
@@ -564,36 +563,60 @@ def apply_entry_mutation(entries: list, mutation: tuple) -> None:
     kind, index, *rest = mutation
     target = entries[index] if index < len(entries) else None
     has_fields = isinstance(target, dict) and isinstance(target.get("fields"), dict)
-    if kind == "set" and has_fields:
-        name, value = rest
-        target["fields"][name] = value
-    elif kind == "drop" and has_fields:
-        target["fields"].pop(rest[0], None)
-    elif kind == "add" and has_fields:
-        name, value = rest
-        target["fields"][name] = value
-    elif kind == "pk" and isinstance(target, dict):
-        target["pk"] = rest[0]
-    elif kind == "model" and isinstance(target, dict):
-        target["model"] = rest[0]
-    elif kind == "key" and isinstance(target, dict):
-        key, value = rest
-        if value is DROP:
-            target.pop(key, None)
-        else:
-            target[key] = value
-    elif kind == "replace":
-        entries[index] = rest[0]
-    elif kind == "remove":
-        entries[index] = REMOVED
-    elif kind == "duplicate" and has_fields:
-        copied = copy.deepcopy(target)
-        name, value = rest
-        if name is not None:
-            copied["fields"][name] = value
-        entries.append(copied)
-    elif kind == "break":
-        CONSTRAINT_BREAKERS[rest[0]](entries)
+    apply, needs = _MUTATIONS[kind]
+    if needs == "fields" and not has_fields:
+        return
+    if needs == "entry" and not isinstance(target, dict):
+        return
+    apply(entries, index, target, *rest)
+
+
+def _set_field(entries, index, target, name, value) -> None:
+    target["fields"][name] = value
+
+
+def _drop_field(entries, index, target, name) -> None:
+    target["fields"].pop(name, None)
+
+
+def _set_key(entries, index, target, key, value) -> None:
+    if value is DROP:
+        target.pop(key, None)
+    else:
+        target[key] = value
+
+
+def _replace(entries, index, target, value) -> None:
+    entries[index] = value
+
+
+def _duplicate(entries, index, target, name, value) -> None:
+    copied = copy.deepcopy(target)
+    if name is not None:
+        copied["fields"][name] = value
+    entries.append(copied)
+
+
+# Each mutation kind: what it does, and what its target must be ("fields": an entry with a
+# "fields" object; "entry": an object; None: anything).
+_MUTATIONS = {
+    "set": (_set_field, "fields"),
+    "add": (_set_field, "fields"),
+    "drop": (_drop_field, "fields"),
+    "pk": (
+        lambda entries, index, target, value: _set_key(entries, index, target, "pk", value),
+        "entry",
+    ),
+    "model": (
+        lambda entries, index, target, value: _set_key(entries, index, target, "model", value),
+        "entry",
+    ),
+    "key": (_set_key, "entry"),
+    "replace": (_replace, None),
+    "remove": (lambda entries, index, target: _replace(entries, index, target, REMOVED), None),
+    "duplicate": (_duplicate, "fields"),
+    "break": (lambda entries, index, target, name: CONSTRAINT_BREAKERS[name](entries), None),
+}
 
 
 DROP = object()

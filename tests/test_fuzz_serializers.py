@@ -320,7 +320,6 @@ def tally(request, record_property):
     }
     for key, value in figures.items():
         record_property(key, value)
-    print(f"\n{request.node.name}: {figures}")
 
 
 @pytest.fixture

@@ -122,7 +122,8 @@ def test_every_row_passes_the_models_validation(generated):
         assert change.as_of.day == 1
     assert Summit.objects.exclude(date_precision=DatePrecision.DAY).exists()
     for summit in Summit.objects.exclude(date_precision=DatePrecision.DAY):
-        assert summit.start_date.day == 1 and summit.end_date is None
+        assert summit.start_date.day == 1
+        assert summit.end_date is None
 
 
 def test_country_codes_are_two_capitals_and_leave_the_article_alone(db):

@@ -141,7 +141,8 @@ def _attendance_fields(*, row: Row, key: Key, catalog: Catalog, seeds: Seeds) ->
     summit = _ref(row=row, name="summit", kind="summits", catalog=catalog)
     country = _ref(row=row, name="country", kind="countries", catalog=catalog)
     leader = _ref(row=row, name="leader", kind="leaders", catalog=catalog, required=False)
-    assert summit is not None and country is not None
+    assert summit is not None
+    assert country is not None
     if leader is not None:
         leader_country = catalog.get("leaders", (leader[0],)).get("country")
         if leader_country != country[0]:

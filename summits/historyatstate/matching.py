@@ -252,7 +252,9 @@ class Summits:
         if len(entry.cities) > 1:
             summit.city = " and ".join(entry.cities)[:100]
         save_checked(summit)
-        assert entry.first is not None and entry.last is not None  # set when it was created
+        # Both set when the summit was created.
+        assert entry.first is not None
+        assert entry.last is not None
         first_source, first = entry.first
         cite(
             self.report,

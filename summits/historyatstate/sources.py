@@ -39,7 +39,8 @@ def unusable(record: Record) -> str | None:
 
 def _max_length(model: type[models.Model], name: str) -> int:
     declared = model._meta.get_field(name)
-    assert isinstance(declared, models.CharField) and declared.max_length is not None
+    assert isinstance(declared, models.CharField)
+    assert declared.max_length is not None
     return declared.max_length
 
 

@@ -87,7 +87,7 @@ def main(base_url: str, token: str) -> None:
         "pages": pages,
         "created": write(client, editor),
     }
-    print(json.dumps(seen))
+    sys.stdout.write(json.dumps(seen) + "\n")
 
 
 if __name__ == "__main__":
