@@ -13,7 +13,7 @@ from rest_framework import serializers as drf_serializers
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from summits.api import serializers, views
+from summits.api import record_serializers, serializers, views
 from summits.models import (
     Attendance,
     Citation,
@@ -155,7 +155,7 @@ def test_evidence_and_timelines_render_as_drf_would_render_them(data, serializer
 
 
 def test_a_record_renders_as_drf_would_render_it(data):
-    serializer = serializers.AttendanceRecordSerializer()
+    serializer = record_serializers.AttendanceRecordSerializer()
     records = [
         record
         for leader in Leader.objects.all()[:200]

@@ -162,16 +162,17 @@ STATUS_CHANGE = Representation(
     note="note",
 )
 
-ATTENDEE = Representation(
-    id="id",
-    url=Link("id"),
-    country="country__code",
-    country_name="country__name",
-    leader="leader__slug",
-    leader_name="leader__name",
-    role="role",
-    status="status",
-)
+# Who attends, in what role, with what status: on a summit's page and in the attendance list.
+_ATTENDING: dict[str, Shown] = {
+    "country": "country__code",
+    "country_name": "country__name",
+    "leader": "leader__slug",
+    "leader_name": "leader__name",
+    "role": "role",
+    "status": "status",
+}
+
+ATTENDEE = Representation(id="id", url=Link("id"), **_ATTENDING)
 
 # Rows of a queryset annotated by `summits.records.attendances_with_firsts`.
 ATTENDANCE = Representation(
@@ -179,12 +180,7 @@ ATTENDANCE = Representation(
     url=Link("id"),
     summit="summit__slug",
     summit_name="summit__name",
-    country="country__code",
-    country_name="country__name",
-    leader="leader__slug",
-    leader_name="leader__name",
-    role="role",
-    status="status",
+    **_ATTENDING,
     note="note",
     first_for_country=Computed(
         (*_FIRST_COLUMNS, "country_attended_before"),

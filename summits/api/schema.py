@@ -104,36 +104,32 @@ class AutoSchema(StandardizedErrorsAutoSchema):
 
 # Examples of the errors that drf-standardized-errors does not show, each with its real type
 # (without one, a viewer shows the first of the schema's types, "validation_error", for all).
+def _error_example(name: str, status: str, kind: str, **error: str) -> OpenApiExample:
+    """An example error response: one error of `kind`, with its code, detail and attr."""
+    return OpenApiExample(
+        name,
+        value={"type": kind, "errors": [error]},
+        response_only=True,
+        status_codes=[status],
+    )
+
+
 ERROR_EXAMPLES = [
-    OpenApiExample(
+    _error_example(
         "ValidationError",
-        value={
-            "type": "validation_error",
-            "errors": [
-                {
-                    "code": "unknown_parameter",
-                    "detail": "Unknown query parameter. This endpoint takes: format.",
-                    "attr": "colour",
-                }
-            ],
-        },
-        response_only=True,
-        status_codes=["400"],
+        "400",
+        "validation_error",
+        code="unknown_parameter",
+        detail="Unknown query parameter. This endpoint takes: format.",
+        attr="colour",
     ),
-    OpenApiExample(
+    _error_example(
         "Conflict",
-        value={
-            "type": "client_error",
-            "errors": [
-                {
-                    "code": "unique",
-                    "detail": "Summit with this Slug already exists.",
-                    "attr": "slug",
-                }
-            ],
-        },
-        response_only=True,
-        status_codes=["409"],
+        "409",
+        "client_error",
+        code="unique",
+        detail="Summit with this Slug already exists.",
+        attr="slug",
     ),
     get_example_from_exception(PreconditionFailed()),
     get_example_from_exception(PayloadTooLarge()),

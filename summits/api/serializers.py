@@ -4,20 +4,19 @@ Writes are validated by the model itself (`full_clean()`: fields, `clean()` and 
 constraint), so the API accepts exactly what the database would, and says which field is wrong.
 """
 
-import copy
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from summits.api import fields, rows
-from summits.api.errors import django_error_detail
+from summits.api.serializer_base import (
+    ModelValidatingSerializer,
+    PartialDateField,
+    RowSerializerMixin,
+)
 from summits.api.strictness import StrictFieldsMixin
-from summits.dates import iso_partial_date, parse_partial_date
 from summits.models import (
     Attendance,
     AttendanceStatus,
@@ -30,118 +29,6 @@ from summits.models import (
     StatusChange,
     Summit,
 )
-from summits.records import AttendanceRecord, RecordedSummit, Run
-
-
-@extend_schema_field(
-    {
-        "type": "string",
-        "pattern": r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$",
-        "example": "2024-07-09",
-        "description": "A date at its precision: YYYY-MM-DD, YYYY-MM or YYYY.",
-    }
-)
-class PartialDateField(serializers.Field):
-    """A date known to a day, a month or a year: "2024-07-09", "2022-06" or "2023".
-
-    It reads and writes two model fields at once, the date and its precision, so a client can
-    never send a precision that disagrees with the date it gave.
-    """
-
-    default_error_messages = {"invalid": "Use a date as YYYY, YYYY-MM or YYYY-MM-DD."}
-
-    def __init__(self, *, date_field: str, precision_field: str, **kwargs):
-        self.date_field = date_field
-        self.precision_field = precision_field
-        super().__init__(source="*", **kwargs)
-
-    def to_representation(self, instance):
-        return iso_partial_date(
-            getattr(instance, self.date_field), getattr(instance, self.precision_field)
-        )
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        try:
-            date, precision = parse_partial_date(data)
-        except ValueError:
-            self.fail("invalid")
-        return {self.date_field: date, self.precision_field: precision}
-
-
-if TYPE_CHECKING:
-    _Serializer = serializers.Serializer
-else:  # a mixin: the serializer class comes after it
-    _Serializer = object
-
-
-class ModelValidatingSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    """A ModelSerializer that validates through the model's `full_clean()`, with strict types,
-    and refuses a body field it does not take."""
-
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.CharField: fields.StrictCharField,
-        models.TextField: fields.StrictCharField,
-        models.SlugField: fields.StrictSlugField,
-        models.URLField: fields.StrictURLField,
-        models.IntegerField: fields.StrictIntegerField,
-        models.PositiveIntegerField: fields.StrictIntegerField,
-    }
-    serializer_related_field: ClassVar[type[serializers.RelatedField]] = (
-        fields.StrictPrimaryKeyRelatedField
-    )
-
-    def get_validators(self):
-        # Uniqueness and every other constraint are checked once, by the model.
-        return []
-
-    def validate(self, attrs):
-        model: type[models.Model] = self.Meta.model
-        instance = copy.copy(self.instance) if self.instance is not None else model()
-        for name, value in attrs.items():
-            setattr(instance, name, value)
-        try:
-            instance.full_clean()
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(django_error_detail(error)) from error
-        # What the model's `clean()` works out from the rest (a quote's offsets, say).
-        return {**attrs, **{name: getattr(instance, name) for name in self.derived_fields}}
-
-    derived_fields: tuple[str, ...] = ()
-
-
-class RowSerializerMixin(_Serializer):
-    """A serializer that renders through its resource's `representation` (summits.api.rows):
-    a list's `.values()` rows as they are, one record from its instance."""
-
-    representation: ClassVar[rows.Representation]
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        row = instance if isinstance(instance, dict) else self.representation.row(instance)
-        return self.representation.render(row, self.row_link)
-
-    @property
-    def _url_field(self) -> fields.TemplatedIdentityField:
-        return cast(fields.TemplatedIdentityField, self._declared_fields["url"])
-
-    def row_link(self, value: object) -> str:
-        """The `url` field's value for a row with this lookup value, from a template resolved
-        once per request."""
-        url = self._link_from_template(value)
-        if url is not None:
-            return url
-        lookup_field = self._url_field.lookup_field
-        row = SimpleNamespace(**{"pk": value, lookup_field: value})
-        return self.fields["url"].to_representation(row)
-
-    def _link_from_template(self, value: object) -> str | None:
-        declared = self._url_field
-        request = self.context.get("request")
-        if request is None or self.context.get("format") or declared.view_name is None:
-            return None
-        return fields.identity_url(request, declared.view_name, declared.lookup_url_kwarg, value)
 
 
 class CountrySerializer(ModelValidatingSerializer):
@@ -301,10 +188,9 @@ class StatusChangeSerializer(RowSerializerMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
     def to_representation(self, change: StatusChange) -> dict[str, Any]:
-        evidence = EvidenceSerializer(context=self.context)
         return {
             **super().to_representation(change),
-            "citations": [evidence.to_representation(c) for c in change.citations.all()],
+            "citations": self.render_each(EvidenceSerializer, change.citations.all()),
         }
 
 
@@ -413,14 +299,13 @@ class AttendanceDetailSerializer(AttendanceSerializer):
         fields = [*AttendanceSerializer.Meta.fields, "status_changes", "citations"]
 
     def to_representation(self, attendance: Attendance) -> dict:
-        data = super().to_representation(attendance)
-        timeline = StatusChangeSerializer(context=self.context)
-        evidence = EvidenceSerializer(context=self.context)
-        data["status_changes"] = [
-            timeline.to_representation(c) for c in attendance.status_changes.all()
-        ]
-        data["citations"] = [evidence.to_representation(c) for c in attendance.citations.all()]
-        return data
+        return {
+            **super().to_representation(attendance),
+            "status_changes": self.render_each(
+                StatusChangeSerializer, attendance.status_changes.all()
+            ),
+            "citations": self.render_each(EvidenceSerializer, attendance.citations.all()),
+        }
 
 
 class SummitSerializer(RowSerializerMixin, ModelValidatingSerializer):
@@ -462,73 +347,11 @@ class SummitDetailSerializer(SummitSerializer):
         fields = [*SummitSerializer.Meta.fields, "attendances", "citations"]
 
     def to_representation(self, summit: Summit) -> dict:
-        data = super().to_representation(summit)
-        attendee = AttendeeSerializer(context=self.context)
-        evidence = EvidenceSerializer(context=self.context)
         attendees = summit.attendances.order_by("country__code", "id")
-        data["attendances"] = [
-            attendee.to_representation(row) for row in attendees.values(*rows.ATTENDEE.columns)
-        ]
-        data["citations"] = [evidence.to_representation(c) for c in summit.citations.all()]
-        return data
-
-
-class RunSerializer(serializers.Serializer):
-    """Consecutive calendar years with an attended summit."""
-
-    years = serializers.IntegerField()
-    first_year = serializers.IntegerField()
-    last_year = serializers.IntegerField()
-
-
-class RecordedSummitSerializer(serializers.Serializer):
-    """A summit in an attendance record, with the attendance's status there."""
-
-    slug = serializers.SlugField()
-    name = serializers.CharField()
-    year = serializers.IntegerField()
-    start_date = serializers.CharField(help_text="At its precision: YYYY-MM-DD, YYYY-MM or YYYY.")
-    dates = serializers.CharField()
-    status = serializers.ChoiceField(choices=AttendanceStatus.choices, allow_null=True)
-    first = serializers.CharField(allow_null=True, help_text='"first", "first recorded" or null.')
-
-
-class AttendanceRecordSerializer(serializers.Serializer):
-    """A leader's or a country's record at one organization's ordinary summits: the summits
-    attended and pending, runs of consecutive calendar years, and what the next pending summit
-    would make the current run."""
-
-    # Its fields mirror `summits.records.AttendanceRecord` field for field, so a record renders
-    # as `dataclasses.asdict` gives it (tests/test_representation.py holds the two equal).
-
-    organization = serializers.SlugField()
-    organization_name = serializers.CharField()
-    attended = RecordedSummitSerializer(many=True)
-    pending = RecordedSummitSerializer(many=True)
-    longest_run = RunSerializer(allow_null=True, help_text="The longest run of consecutive years.")
-    current_run = RunSerializer(
-        allow_null=True, help_text="The run ending at the latest attended year."
-    )
-    next_pending = RecordedSummitSerializer(
-        allow_null=True, help_text="The next summit still pending."
-    )
-    run_if_next_attended = serializers.IntegerField(
-        allow_null=True, help_text="The run that attending the next pending summit would make."
-    )
-
-    def to_representation(self, record: AttendanceRecord) -> dict:
-        # What dataclasses.asdict gives, without its deep copy of every string and number: a
-        # leader's record holds hundreds of summits, and asdict was a fifth of its time.
         return {
-            **vars(record),
-            "attended": [_fields(summit) for summit in record.attended],
-            "pending": [_fields(summit) for summit in record.pending],
-            "longest_run": _fields(record.longest_run),
-            "current_run": _fields(record.current_run),
-            "next_pending": _fields(record.next_pending),
+            **super().to_representation(summit),
+            "attendances": self.render_each(
+                AttendeeSerializer, attendees.values(*rows.ATTENDEE.columns)
+            ),
+            "citations": self.render_each(EvidenceSerializer, summit.citations.all()),
         }
-
-
-def _fields(flat: RecordedSummit | Run | None) -> dict | None:
-    """A dataclass of plain values as a dict of its fields."""
-    return None if flat is None else dict(vars(flat))

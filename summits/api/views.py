@@ -12,7 +12,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from summits.api import filters, rows, serializers
+from summits.api import filters, record_serializers, rows, serializers
 from summits.api.conditional import PreconditionFailed, if_match_holds, representation_etag
 from summits.api.parsers import SOURCE_BODY_MAX_BYTES
 from summits.api.strictness import StrictQueryParametersMixin
@@ -122,7 +122,7 @@ class AttendanceRecordViewSet(TrackerModelViewSet):
                 "organization", str, description="Only this organization's record (its slug)."
             )
         ],
-        responses=serializers.AttendanceRecordSerializer(many=True),
+        responses=record_serializers.AttendanceRecordSerializer(many=True),
     )
     @action(
         detail=True, pagination_class=None, filter_backends=[], query_parameters=("organization",)
@@ -137,7 +137,7 @@ class AttendanceRecordViewSet(TrackerModelViewSet):
                 code="does_not_exist",
             )
         records = self.attendance_records(subject, organization=organization)
-        return Response(serializers.AttendanceRecordSerializer(records, many=True).data)
+        return Response(record_serializers.AttendanceRecordSerializer(records, many=True).data)
 
     def attendance_records(
         self, subject: Any, *, organization: str | None

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F
 from simple_history.models import HistoricalRecords
 
 from summits import validators
@@ -11,6 +11,7 @@ from summits.models.actors import Country, Leader
 from summits.models.base import (
     NaturalKeyManager,
     NaturalKeyModel,
+    choice_constraint,
     first_of_period,
     natural_key_method,
 )
@@ -82,17 +83,19 @@ class Attendance(NaturalKeyModel):
                 name="summits_attendance_one_per_country",
                 violation_error_message="This country already has an attendance at this summit.",
             ),
-            models.CheckConstraint(
-                condition=Q(role__isnull=True) | Q(role__in=AttendanceRole.values),
+            choice_constraint(
+                "role",
+                AttendanceRole,
                 name="summits_attendance_role_valid",
-                violation_error_code="invalid_choice",
-                violation_error_message="Unknown attendance role.",
+                what="attendance role",
+                null=True,
             ),
-            models.CheckConstraint(
-                condition=Q(status__isnull=True) | Q(status__in=AttendanceStatus.values),
+            choice_constraint(
+                "status",
+                AttendanceStatus,
                 name="summits_attendance_status_valid",
-                violation_error_code="invalid_choice",
-                violation_error_message="Unknown attendance status.",
+                what="attendance status",
+                null=True,
             ),
         ]
         indexes = [
@@ -180,17 +183,17 @@ class StatusChange(NaturalKeyModel):
                 name="summits_statuschange_once_per_date",
                 violation_error_message="This status is already recorded as of this date.",
             ),
-            models.CheckConstraint(
-                condition=Q(status__in=AttendanceStatus.values),
+            choice_constraint(
+                "status",
+                AttendanceStatus,
                 name="summits_statuschange_status_valid",
-                violation_error_code="invalid_choice",
-                violation_error_message="Unknown attendance status.",
+                what="attendance status",
             ),
-            models.CheckConstraint(
-                condition=Q(as_of_precision__in=DatePrecision.values),
+            choice_constraint(
+                "as_of_precision",
+                DatePrecision,
                 name="summits_statuschange_as_of_precision_valid",
-                violation_error_code="invalid_choice",
-                violation_error_message="Unknown date precision.",
+                what="date precision",
             ),
             models.CheckConstraint(
                 condition=first_of_period("as_of", "as_of_precision"),

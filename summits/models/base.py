@@ -34,6 +34,22 @@ def first_of_period(date_field: str, precision_field: str) -> Q:
     )
 
 
+def choice_constraint(
+    field: str, choices: type[models.Choices], *, name: str, what: str, null: bool = False
+) -> models.CheckConstraint:
+    """A check that `field` holds one of `choices` (or null, where `null`): a value the model's
+    choices do not list is refused by the database too, as "Unknown <what>."."""
+    condition = Q(**{f"{field}__in": choices.values})
+    if null:
+        condition = Q(**{f"{field}__isnull": True}) | condition
+    return models.CheckConstraint(
+        condition=condition,
+        name=name,
+        violation_error_code="invalid_choice",
+        violation_error_message=f"Unknown {what}.",
+    )
+
+
 def natural_key_method(*, dependencies: list[str]) -> Callable[["NaturalKeyModel"], NaturalKey]:
     """A model's `natural_key()` that names the models whose keys appear in its own, so that
     `dumpdata --natural-foreign` writes those first."""

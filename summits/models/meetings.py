@@ -13,6 +13,7 @@ from summits.models.actors import Country, Organization
 from summits.models.base import (
     NaturalKeyManager,
     NaturalKeyModel,
+    choice_constraint,
     first_of_period,
     natural_key_method,
 )
@@ -121,23 +122,17 @@ class Summit(NaturalKeyModel):
     class Meta:
         ordering = ["start_date", "slug"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=SummitKind.values),
-                name="summits_summit_kind_valid",
-                violation_error_code="invalid_choice",
-                violation_error_message="Unknown summit kind.",
+            choice_constraint(
+                "kind", SummitKind, name="summits_summit_kind_valid", what="summit kind"
             ),
-            models.CheckConstraint(
-                condition=Q(status__in=SummitStatus.values),
-                name="summits_summit_status_valid",
-                violation_error_code="invalid_choice",
-                violation_error_message="Unknown summit status.",
+            choice_constraint(
+                "status", SummitStatus, name="summits_summit_status_valid", what="summit status"
             ),
-            models.CheckConstraint(
-                condition=Q(date_precision__in=DatePrecision.values),
+            choice_constraint(
+                "date_precision",
+                DatePrecision,
                 name="summits_summit_date_precision_valid",
-                violation_error_code="invalid_choice",
-                violation_error_message="Unknown date precision.",
+                what="date precision",
             ),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),

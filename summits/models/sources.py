@@ -14,6 +14,7 @@ from summits.models.base import (
     NaturalKey,
     NaturalKeyManager,
     NaturalKeyModel,
+    choice_constraint,
     natural_key_method,
 )
 from summits.models.meetings import Summit
@@ -256,11 +257,8 @@ class Citation(NaturalKeyModel):
                 violation_error_message="Offsets come in pairs and span exactly the quote "
                 "(end = start + length of the quote).",
             ),
-            models.CheckConstraint(
-                condition=Q(basis__in=CitationBasis.values),
-                name="summits_citation_basis_valid",
-                violation_error_code="invalid_choice",
-                violation_error_message="Unknown citation basis.",
+            choice_constraint(
+                "basis", CitationBasis, name="summits_citation_basis_valid", what="citation basis"
             ),
             *(
                 models.UniqueConstraint(
