@@ -2,11 +2,12 @@
 a query per row, natural-key import and export, and pages of the admin's own around one form."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin, helpers
+from django.contrib.admin.options import BaseModelAdmin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
@@ -28,10 +29,16 @@ _CHOICES_WITH_RELATED = {
 }
 
 
-class AutocompleteLabelsMixin:
+if TYPE_CHECKING:
+    _Admin = BaseModelAdmin[Any]
+else:  # a mixin: the admin or inline it extends comes after it
+    _Admin = object
+
+
+class AutocompleteLabelsMixin(_Admin):
     """Autocomplete widgets whose labels cost no query per row, and choices with their joins."""
 
-    form = KnownLabelsForm
+    form: "type[forms.ModelForm[Any]]" = KnownLabelsForm  # ModelForm is generic in the stubs only
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
@@ -114,7 +121,9 @@ def form_page(
         "title": title,
         "opts": model_admin.opts,
         "form": form,
-        "adminform": helpers.AdminForm(form, fieldsets, {}),
+        # AdminForm lays out any form (Django's own password page hands it a plain Form); the
+        # stubs ask for a ModelForm.
+        "adminform": helpers.AdminForm(cast(forms.ModelForm, form), list(fieldsets), {}),
         **context,
     }
     request.current_app = model_admin.admin_site.name

@@ -19,11 +19,12 @@ class YearListFilter(admin.SimpleListFilter):
         return [(str(day.year), str(day.year)) for day in years]
 
     def queryset(self, request, queryset):
-        if self.value() is None:
+        value = self.value()
+        if value is None:
             return queryset
-        if not re.fullmatch(r"[0-9]{1,4}", self.value()):
+        if not re.fullmatch(r"[0-9]{1,4}", value):
             return queryset.none()
-        return queryset.filter(**{f"{self.date_field}__year": int(self.value())})
+        return queryset.filter(**{f"{self.date_field}__year": int(value)})
 
 
 class SummitYearFilter(YearListFilter):

@@ -61,7 +61,8 @@ class RecordStatusForm(forms.Form):
             ) from None
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean returns; the stubs allow None
         source, quote, start = cleaned.get("source"), cleaned.get("quote"), cleaned.get("start")
         if source is None:
             if quote:
@@ -105,8 +106,9 @@ class SourceForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if "text" in self.fields:
-            self.fields["text"].strip = False  # a leading space is part of the text
+        text = self.fields.get("text")
+        if isinstance(text, forms.CharField):  # as Meta.field_classes makes it
+            text.strip = False  # a leading space is part of the text
 
     def clean_text(self):
         text = self.cleaned_data.get("text", "")
@@ -117,7 +119,8 @@ class SourceForm(forms.ModelForm):
         return text.replace("\r\n", "\n")
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean returns; the stubs allow None
         upload = cleaned.get("text_file")
         if upload is None:
             return cleaned

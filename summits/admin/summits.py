@@ -1,6 +1,8 @@
 """Summits, their attendances and the attendances' status timelines, with the "Record a
 status change" page and action."""
 
+from typing import Protocol, cast
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
@@ -22,7 +24,7 @@ from summits.admin.base import (
 from summits.admin.filters import AttendanceYearFilter, SummitYearFilter
 from summits.admin.forms import RecordStatusForm
 from summits.admin.inlines import AttendanceInline, CitationInline, StatusChangeInline
-from summits.models import Attendance, StatusChange, Summit
+from summits.models import Attendance, StatusChange, Summit, SummitQuerySet
 from summits.resources import AttendanceResource, SummitResource
 from summits.services import (
     StatusRefused,
@@ -33,6 +35,12 @@ from summits.services import (
 )
 
 TIMELINE_HISTORY_ROWS = 100
+
+
+class _CountedSummit(Protocol):
+    """A summit of `Summit.objects.with_attendee_count()`, as the summits' list reads them."""
+
+    attendee_count: int
 
 
 # Where each error of `attendances_record_status` belongs on the form (None: above the form).
@@ -84,7 +92,9 @@ class SummitAdmin(AutocompleteLabelsMixin, NaturalKeyImportExportAdmin, HistoryA
     inlines = (AttendanceInline, CitationInline)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_attendee_count()
+        # Summit's default manager makes a SummitQuerySet; the stubs know it only as a QuerySet.
+        summits = cast(SummitQuerySet, super().get_queryset(request))
+        return summits.with_attendee_count()
 
     @admin.display(description="Dates", ordering="start_date")
     def dates(self, summit: Summit) -> str:
@@ -95,11 +105,12 @@ class SummitAdmin(AutocompleteLabelsMixin, NaturalKeyImportExportAdmin, HistoryA
 
     @admin.display(description="Place", ordering="host_country__name")
     def place(self, summit: Summit) -> str:
-        country = summit.host_country.name if summit.host_country_id else ""
+        host = summit.host_country  # no query when there is none, joined by the list
+        country = host.name if host is not None else ""
         return ", ".join(part for part in (summit.city, country) if part) or "-"
 
     @admin.display(description="Attendees", ordering="attendee_count")
-    def attendee_count(self, summit: Summit) -> int:
+    def attendee_count(self, summit: _CountedSummit) -> int:
         return summit.attendee_count
 
 
@@ -164,7 +175,8 @@ class AttendanceAdmin(AutocompleteLabelsMixin, NaturalKeyImportExportAdmin, Hist
 
     @admin.display(description="Leader", ordering="leader__name")
     def leader_name(self, attendance: Attendance) -> str:
-        return attendance.leader.name if attendance.leader_id else "-"
+        leader = attendance.leader  # no query when there is none, joined by the list
+        return leader.name if leader is not None else "-"
 
     @admin.display(description="New status")
     def record_status_change(self, attendance: Attendance) -> str:

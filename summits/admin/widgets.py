@@ -35,7 +35,10 @@ class KnownLabelsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             widget = getattr(field.widget, "widget", field.widget)
-            if not isinstance(widget, LabelledAutocompleteSelect):
+            # The autocomplete is given to a foreign key's field, which labels its choices.
+            if not isinstance(widget, LabelledAutocompleteSelect) or not isinstance(
+                field, forms.ModelChoiceField
+            ):
                 continue
             model_field = self.instance._meta.get_field(name)
             if not model_field.is_cached(self.instance):
