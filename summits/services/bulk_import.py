@@ -158,7 +158,9 @@ class _Import(RowChecks):
                 changes.append(change)
         bulk_create_with_history(changes, StatusChange, batch_size=LOOKUP_BATCH, **history)
         for citation in batch.citations:
-            citation.status_change_id = citation.status_change.pk
+            cited = citation.status_change  # each is built with its change, saved just above
+            if cited is not None:
+                citation.status_change_id = cited.pk
         bulk_create_with_history(batch.citations, Citation, batch_size=LOOKUP_BATCH, **history)
         attendances_refresh_status_by_id(ids=[attendance.pk for attendance in batch.attendances])
         report = self.report

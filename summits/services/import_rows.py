@@ -4,7 +4,7 @@ it names, its timeline and its evidence; a batch of good rows for `bulk_import` 
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, cast
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
@@ -234,7 +234,10 @@ class RowChecks:
             self.error(f"{where}.as_of", str(error))
             return None
         change = StatusChange(
-            status=raw.get("status"),
+            # A string, or None when left out, which `validate` reports as the model does ("This
+            # field cannot be null."): Django's constructor takes any value and `full_clean`
+            # judges it, while the stubs type it by what a saved row holds.
+            status=cast(str, raw.get("status")),
             as_of=as_of,
             as_of_precision=precision,
             note=raw.get("note", ""),
