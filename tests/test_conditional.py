@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from summits.api import conditional
 from summits.api.conditional import data_version
 from summits.models import Attendance, Citation, Country, Leader, LeaderName, StatusChange
 from summits.services import attendance_record_status
@@ -364,3 +365,40 @@ def test_a_raw_write_to_any_summit_table_changes_the_data_version(article_and_co
     model._base_manager.filter(pk=row.pk).update(id=row.pk)
 
     assert data_version() != before
+
+
+def test_app_servers_of_one_release_agree_on_etags_and_releases_never_share_them(
+    anonymous_client, world, monkeypatch, settings
+):
+    url = summit_url()
+    settings.RELEASE = "2026.12.1"
+    monkeypatch.setattr(conditional, "_RELEASE", conditional._release_fingerprint())
+    first_server = etag(anonymous_client, url)
+    monkeypatch.setattr(conditional, "_RELEASE", conditional._release_fingerprint())
+    second_server = etag(anonymous_client, url)
+
+    settings.RELEASE = "2026.12.2"
+    monkeypatch.setattr(conditional, "_RELEASE", conditional._release_fingerprint())
+    next_release = etag(anonymous_client, url)
+
+    with CaptureQueriesContext(connection) as queries:
+        revalidated = anonymous_client.get(url, HTTP_IF_NONE_MATCH=first_server)
+
+    assert first_server == second_server
+    assert next_release != first_server
+    # The same bytes still answer 304, but only once rendered again: a tag of another release
+    # never skips the view.
+    assert revalidated.status_code == 304
+    assert len(queries) > 1
+
+
+def test_without_a_release_each_server_start_is_a_release_of_its_own(settings):
+    settings.RELEASE = ""
+
+    assert conditional._release_fingerprint() != conditional._release_fingerprint()
+
+
+def test_only_the_api_carries_etags(admin_client, world):
+    # One ETag layer: the API's own, which can answer 304 before the view runs.
+    assert "ETag" not in admin_client.get(reverse("admin:summits_summit_changelist"))
+    assert "ETag" in admin_client.get(summit_url())
