@@ -1,0 +1,149 @@
+"""The load: gunicorn started and stopped on loopback, the peak rate measured with wrk and the
+latency at half that rate with bench/fixed_rate.js, both sides of a scenario in alternating
+rounds."""
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from bench.scenarios import Scenario, Side
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+DATA = BENCH / ".data"
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(port: int, args: argparse.Namespace) -> subprocess.Popen:
+    command = [
+        str(BIN / "gunicorn"),
+        "tracker.wsgi:application",
+        f"--workers={args.workers}",
+        f"--worker-class={args.worker_class}",
+        f"--bind=127.0.0.1:{port}",
+        "--log-level=warning",
+        "--timeout=60",
+        "--graceful-timeout=5",
+    ]
+    if args.worker_class != "sync":
+        # One listening socket per worker, the kernel spreading connections over them: on a
+        # shared socket one keep-alive worker could accept all of the load tool's connections and
+        # leave the other idle (identical 304 paths measured 560 and 1,260 req/s).
+        command += [f"--threads={args.threads}", "--reuse-port"]
+    server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("gunicorn did not answer /healthz within 30 seconds.")
+
+
+def stop_gunicorn(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def write_url_file(scenario: Scenario, prefix: str) -> Path:
+    path = DATA / f"urls-{scenario.name}{prefix.replace('/', '-')}.txt"
+    etags = scenario.baseline_etags if prefix else scenario.etags
+    lines = [
+        f"{prefix}{url}\t{etags[i]}" if etags else f"{prefix}{url}"
+        for i, url in enumerate(scenario.urls)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run_wrk(port: int, urls: Path, seconds: int, connections: int) -> dict:
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout=10s",
+        f"-s{BENCH / 'rotate.lua'}",
+        f"http://127.0.0.1:{port}",
+        "--",
+        str(urls),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_fixed_rate(port: int, urls: Path, rate: int, seconds: int, connections: int) -> dict:
+    command = [
+        "node",
+        str(BENCH / "fixed_rate.js"),
+        f"http://127.0.0.1:{port}",
+        str(urls),
+        str(rate),
+        str(seconds),
+        str(connections),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def warm_up(scenario: Scenario, port: int, args) -> None:
+    """Unmeasured load on both sides before either is measured: they read the same rows, so
+    the side measured first would otherwise pay for the caches the other one finds warm."""
+    if args.warmup:
+        for prefix in ("", "/baseline"):
+            run_wrk(port, write_url_file(scenario, prefix), args.warmup, args.connections)
+
+
+def measure_both(scenario: Scenario, sides: dict[str, Side], port: int, args) -> None:
+    """`args.repeats` rounds, the API first in one round and the baseline first in the next;
+    each side's figures are the mean over its rounds."""
+    rounds: dict[str, list[Side]] = {"product": [], "baseline": []}
+    for round_number in range(args.repeats):
+        order = [("product", ""), ("baseline", "/baseline")]
+        for name, prefix in order if round_number % 2 == 0 else order[::-1]:
+            side = Side()
+            measure(scenario, side, port, prefix, args)
+            rounds[name].append(side)
+    for name, measured in rounds.items():
+        side = sides[name]
+        for figure in ("peak_rps", "wrk_p50_ms", "wrk_p99_ms", "rate", "p50_ms", "p99_ms"):
+            setattr(side, figure, sum(getattr(m, figure) for m in measured) / len(measured))
+        side.errors = sum(m.errors for m in measured)
+
+
+def measure(scenario: Scenario, side: Side, port: int, prefix: str, args) -> None:
+    urls = write_url_file(scenario, prefix)
+    peak = run_wrk(port, urls, args.duration, args.connections)
+    if peak["bad_status"]:
+        scenario.failed = (
+            f"{prefix or 'API'}: {peak['bad_status']} answers with status "
+            f"{peak['last_bad_status']}, not 200 or 304"
+        )
+    side.peak_rps = peak["requests"] / (peak["duration_us"] / 1e6)
+    side.wrk_p50_ms, side.wrk_p99_ms = peak["p50_ms"], peak["p99_ms"]
+    side.rate = max(1, round(side.peak_rps / 2))
+    fixed = run_fixed_rate(port, urls, int(side.rate), args.latency_duration, args.connections)
+    unexpected = {s: n for s, n in fixed["statuses"].items() if s not in ("200", "304")}
+    if unexpected:
+        scenario.failed = f"{prefix or 'API'}: statuses {unexpected} at the fixed rate"
+    side.p50_ms, side.p99_ms = fixed["p50_ms"], fixed["p99_ms"]
+    side.errors = peak["errors"] + peak["timeouts"] + fixed["errors"] + fixed["timeouts"]
