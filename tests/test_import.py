@@ -139,9 +139,17 @@ def test_a_bad_row_rejects_the_whole_import_and_says_which_row(partners):
         ({"country": "XX"}, {"0.country": ["No country has the code 'XX'."]}),
         ({"leader": "nobody"}, {"0.leader": ["No leader has the slug 'nobody'."]}),
         ({"summit": ["nato-2024-washington"]}, {"0.summit": ["A string."]}),
+        ({"summit": {"slug": "nato-2024-washington"}}, {"0.summit": ["A string."]}),
+        ({"country": ["JP"]}, {"0.country": ["A string."]}),
+        ({"country": 392}, {"0.country": ["A string."]}),
         ({"note": None}, {"0.note": ["A string."]}),
         ({"leader": 7}, {"0.leader": ["A string or null."]}),
+        ({"leader": ["fumio-kishida"]}, {"0.leader": ["A string or null."]}),
         ({"status_changes": "invited"}, {"0.status_changes": ["A list of status changes."]}),
+        (
+            {"status_changes": {"status": "invited", "as_of": "2024-04"}},
+            {"0.status_changes": ["A list of status changes."]},
+        ),
         ({"role": "observer"}, {"0.role": ["Value 'observer' is not a valid choice."]}),
         ({"rank": 1}, {"0.rank": ["Unknown field."]}),
         (
@@ -441,4 +449,103 @@ def test_a_lone_surrogate_is_refused_in_a_sentence(world, tmp_path):
     before = table_counts()
     with pytest.raises(CommandError, match="lone surrogate"):
         call_command("import_attendances", str(path))
+    assert table_counts() == before
+
+
+WIRE = "Invitations went out in April."
+
+
+def cited(*citations: object) -> dict:
+    """Japan's row, its invitation cited as `citations` say."""
+    return row(
+        status_changes=[{"status": "invited", "as_of": "2024-04", "citations": list(citations)}]
+    )
+
+
+def from_the_wire(**fields: object) -> dict:
+    """A citation of the wire's "in April", unless `fields` say otherwise."""
+    return {"source": "wire", "quote": "in April"} | fields
+
+
+@pytest.fixture
+def wire(partners):
+    return Source.objects.create(key="wire", title="Wire", text=WIRE)
+
+
+def test_a_cited_row_imports_with_its_citation(wire):
+    attendances_import(rows=[cited(from_the_wire())])
+
+    citation = Citation.objects.get()
+    assert (citation.source, citation.quote, citation.start) == (wire, "in April", WIRE.index("in"))
+
+
+@pytest.mark.parametrize(
+    ("citation", "errors"),
+    [
+        (from_the_wire(source=["wire"]), {"source": ["A string."]}),
+        (from_the_wire(source={"key": "wire"}), {"source": ["A string."]}),
+        (from_the_wire(source=7), {"source": ["A string."]}),
+        (from_the_wire(source=None), {"source": ["A string."]}),
+        ({"quote": "in April"}, {"source": ["This field is required."]}),
+        (from_the_wire(source="agency"), {"source": ["No source has the key 'agency'."]}),
+        (from_the_wire(quote=5), {"quote": ["A string."]}),
+        (from_the_wire(quote=["in April"]), {"quote": ["A string."]}),
+        (from_the_wire(field=None), {"field": ["A string."]}),
+        (from_the_wire(basis=["stated"]), {"basis": ["A string."]}),
+        (
+            from_the_wire(start="21", end="29"),
+            {"start": ["An integer or null."], "end": ["An integer or null."]},
+        ),
+        (from_the_wire(start=True, end=29), {"start": ["An integer or null."]}),
+        (from_the_wire(end=[29], start=21), {"end": ["An integer or null."]}),
+        (
+            from_the_wire(source="agency", page=3),
+            {"page": ["Unknown field."], "source": ["No source has the key 'agency'."]},
+        ),
+    ],
+)
+def test_each_bad_citation_is_named_and_nothing_is_written(wire, citation, errors):
+    rows = [row(country="AU", leader="anthony-albanese"), cited(citation)]
+    before = table_counts()
+
+    with pytest.raises(ValidationError) as raised:
+        attendances_import(rows=rows)
+
+    assert raised.value.message_dict == {
+        f"1.status_changes.0.citations.0.{key}": value for key, value in errors.items()
+    }
+    assert table_counts() == before
+
+
+@pytest.mark.parametrize(
+    ("citations", "errors"),
+    [
+        (from_the_wire(), {"1.status_changes.0.citations": ["A list of citations."]}),
+        ("wire", {"1.status_changes.0.citations": ["A list of citations."]}),
+        (["wire"], {"1.status_changes.0.citations.0": ["Each citation is an object."]}),
+    ],
+)
+def test_citations_that_are_not_a_list_of_objects_are_refused(wire, citations, errors):
+    bad = row(status_changes=[{"status": "invited", "as_of": "2024-04", "citations": citations}])
+    before = table_counts()
+
+    with pytest.raises(ValidationError) as raised:
+        attendances_import(rows=[row(country="AU", leader="anthony-albanese"), bad])
+
+    assert raised.value.message_dict == errors
+    assert table_counts() == before
+
+
+def test_the_command_names_a_citation_whose_source_is_not_a_key(wire, tmp_path):
+    path = tmp_path / "attendances.json"
+    path.write_text(json.dumps([cited(from_the_wire(source=["wire"]))]))
+    before = table_counts()
+
+    with pytest.raises(CommandError) as raised:
+        call_command("import_attendances", str(path))
+
+    assert str(raised.value) == (
+        "Nothing was imported: 1 error (rows count from 0):\n"
+        "  0.status_changes.0.citations.0.source: A string."
+    )
     assert table_counts() == before

@@ -76,7 +76,8 @@ def attendances_import(
     "note": str, "status_changes": [{"status", "as_of": "YYYY" | "YYYY-MM" | "YYYY-MM-DD",
     "note", "citations": [{"source": key, "quote", "start", "end", "basis", "field"}]}, ...]}`;
     `leader`, `role`, `note`, `status_changes` and `citations` may be left out (a citation's
-    `field` defaults to "status", its offsets are found when left out). `as_of` carries its
+    `field` defaults to "status", its offsets, integers or null, are found when left out); a
+    value of another type (a list for a key, a number for a quote) is an error of its field. `as_of` carries its
     precision; an `as_of_precision` beside it (the older form) must agree with it
     (summits.dates.parse_partial_date). Every quote is checked against its source's text in
     memory. A row updates the attendance of its country at its summit, or creates it; a status

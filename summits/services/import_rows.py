@@ -42,10 +42,21 @@ _ROW_TYPES: dict[str, type | tuple[type, ...]] = {
     "note": str,
     "status_changes": list,
 }
+# What a citation's offsets are; a bool, which Python counts as an int, is not one.
+_OFFSET = (int, type(None))
+_CITATION_TYPES: dict[str, type | tuple[type, ...]] = {
+    "source": str,
+    "field": str,
+    "quote": str,
+    "basis": str,
+    "start": _OFFSET,
+    "end": _OFFSET,
+}
 _TYPE_NAMES: dict[type | tuple[type, ...], str] = {
     str: "A string.",
     (str, type(None)): "A string or null.",
     list: "A list of status changes.",
+    _OFFSET: "An integer or null.",
 }
 
 
@@ -255,11 +266,12 @@ class RowChecks:
             if not isinstance(raw, Mapping):
                 self.error(at, "Each citation is an object.")
                 return None
-            unknown = self.unknown_fields(at, raw, _CITATION_KEYS)
-            source = self.sources.get(raw.get("source"))
-            if source is None:
-                self.error(f"{at}.source", f"No source has the key {raw.get('source')!r}.")
-            if unknown or source is None:
+            well_formed = self.citation_is_well_formed(at, raw)
+            key = raw.get("source")
+            source = self.sources.get(key) if isinstance(key, str) else None
+            if source is None and isinstance(key, str):
+                self.error(f"{at}.source", f"No source has the key {key!r}.")
+            if not well_formed or source is None:
                 return None
             citation = Citation(
                 source=source,
@@ -279,6 +291,19 @@ class RowChecks:
                 return None
             citations.append(citation)
         return citations
+
+    def citation_is_well_formed(self, where: str, raw: Mapping[str, Any]) -> bool:
+        """Known fields, each of its type, a source among them; False when not (the errors
+        recorded)."""
+        errors_before = self.error_count
+        self.unknown_fields(where, raw, _CITATION_KEYS)
+        for key, types in _CITATION_TYPES.items():
+            value = raw.get(key)
+            if key in raw and (not isinstance(value, types) or isinstance(value, bool)):
+                self.error(f"{where}.{key}", _TYPE_NAMES[types])
+        if "source" not in raw:
+            self.error(f"{where}.source", "This field is required.")
+        return self.error_count == errors_before
 
     def validate(self, where: str, instance: models.Model, *, exclude: list[str]) -> bool:
         """The model's own field and `clean()` checks; the database's constraints back them."""
