@@ -143,7 +143,7 @@ def tally(request, record_property):
 
 # What loaddata may raise for a bad fixture: its own errors and the database's.
 LOAD_ERRORS = (CommandError, DeserializationError, DatabaseError)
-PREFIX = re.compile(r"^Problem installing fixtures?(?: '[^']*')?: ")
+PREFIX = re.compile(r"^(?:Nothing was loaded: )?Problem installing fixtures?(?: '[^']*')?: ")
 # Python's own complaints, which say what broke inside the code and not what is wrong in the file.
 PYTHON_INTERNALS = re.compile(
     r"StopIteration|KeyError|'NoneType'|object has no attribute|is not iterable"

@@ -3,12 +3,15 @@ without its secrets."""
 
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from tracker.release import git_commit
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {
@@ -19,17 +22,21 @@ PRODUCTION = {
 }
 
 
-def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """Run manage.py in a fresh process with only `env` on top of a clean environment."""
-    clean = {
+def manage_environment() -> dict[str, str]:
+    """This process's environment without the settings the tests give."""
+    return {
         name: value
         for name, value in os.environ.items()
-        if name not in {*PRODUCTION, "SECURE_SSL_REDIRECT"}
+        if name not in {*PRODUCTION, "SECURE_SSL_REDIRECT", "RELEASE"}
     }
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run manage.py in a fresh process with only `env` on top of a clean environment."""
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**clean, **env},
+        env={**manage_environment(), **env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -76,3 +83,44 @@ def test_a_command_on_the_default_sqlite_database_prints_no_warning(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert "WARNING" not in result.stdout + result.stderr
+
+
+def test_start_up_stops_without_a_release_outside_a_git_checkout(tmp_path):
+    # A deployed copy of the code, without .git: its ETags need RELEASE to agree across servers.
+    deployed = tmp_path / "tracker"
+    shutil.copytree(
+        ROOT,
+        deployed,
+        ignore=shutil.ignore_patterns(".git", ".venv", "node_modules", ".data", "*.sqlite3"),
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=deployed,
+        env={**manage_environment(), **PRODUCTION},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert result.stderr.startswith("manage.py: RELEASE must be set in the environment"), (
+        result.stderr
+    )
+
+    released = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=deployed,
+        env={**manage_environment(), **PRODUCTION, "RELEASE": "2026.12.1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert released.returncode == 0, released.stderr
+
+
+def test_in_a_git_checkout_the_release_is_its_commit():
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+    assert git_commit(ROOT) == head

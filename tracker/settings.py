@@ -13,6 +13,8 @@ import environ
 from csp.constants import NONCE, NONE, SELF, UNSAFE_HASHES
 from django.core.exceptions import ImproperlyConfigured
 
+from tracker.release import git_commit
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -231,10 +233,17 @@ STORAGES = {
 }
 
 # What is deployed, e.g. its git commit or version: part of every API ETag, so a deployment that
-# may render other bytes for the same data never answers 304 to a tag of the last one. Give all
-# app servers of one deployment the same value; unset, each server start counts as a release
-# of its own (ETags then match only on the server that made them).
+# may render other bytes for the same data never answers 304 to a tag of the last one, while
+# every worker and app server of one deployment agrees. Unset, the git commit of the checkout
+# the server runs from; with DEBUG on, each server start (each code reload) instead.
 RELEASE = env.str("RELEASE", default="")
+if not RELEASE and not DEBUG:
+    RELEASE = git_commit(BASE_DIR)
+    if not RELEASE:
+        raise ImproperlyConfigured(
+            "RELEASE must be set in the environment when DEBUG is off outside a git checkout "
+            "(e.g. the deployed commit or version)."
+        )
 
 # Shared by every app server: throttle counters live here. Redis in production
 # (CACHE_URL=redis://127.0.0.1:6379/0); one process's memory for a first run.

@@ -55,8 +55,8 @@ class PreconditionFailed(exceptions.APIException):
 
 def _release_fingerprint() -> str:
     """The release and the libraries that render its bytes: a deployment that may render other
-    bytes for the same data makes other ETags. Without a RELEASE setting, each server start
-    counts as a release of its own (a development server reloading its code, say)."""
+    bytes for the same data makes other ETags. Without a RELEASE (only with DEBUG on), each
+    server start counts as a release of its own: a development server reloading its code."""
     release = settings.RELEASE or secrets.token_hex(16)
     versions = (metadata.version(name) for name in _RENDERING_DISTRIBUTIONS)
     return "\0".join((release, *versions))

@@ -2,7 +2,8 @@
 
 Every invariant the data must keep is a named database constraint, so that `loaddata`, raw SQL,
 the admin and the API all meet the same wall. The one rule that spans two tables (a leader
-belongs to the attendance's country) is checked by `Attendance.clean()` and by `loaddata`.
+belongs to the attendance's country) is checked by `Attendance.clean()`, by `load_fixtures` and
+by the bulk import.
 
 The models live by subject in this package; everything is importable from `summits.models`.
 """

@@ -11,7 +11,8 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.core.serializers.base import DeserializationError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
 from django.db.models.signals import post_save
 
 from summits.models import Attendance, StatusChange
@@ -49,6 +50,9 @@ class Command(BaseCommand):
                     stdout=self.stdout,
                     stderr=self.stderr,
                 )
+            except (DeserializationError, DatabaseError) as error:
+                # What is wrong with the file, in one line, rather than loaddata's traceback.
+                raise CommandError(f"Nothing was loaded: {error}") from error
             finally:
                 post_save.disconnect(collect, sender=Attendance)
                 post_save.disconnect(collect, sender=StatusChange)
