@@ -1,12 +1,13 @@
-"""Loading N attendances with their timelines: the product's bulk import path vs `loaddata`.
+"""Loading N attendances with their timelines: the product's bulk import vs `load_fixtures`.
 
     python -m bench.bulk_import --db sqlite|postgres --size 100000
         [--import-func summits.services:attendances_import]
 
 On its own database (PostgreSQL: tracker_bench_import; SQLite: bench/.data/import.sqlite3) it
 generates N attendances, writes them and their status changes as a natural-key fixture, deletes
-them, and times each path loading the same rows back: `loaddata` (the product's, which checks
-the leader rule and refreshes every status), then the import function. Both must leave the same
+them, and times each path loading the same rows back: `load_fixtures` (Django's loaddata in one
+transaction, which then checks the leader rule and refreshes every status), then the import
+function. Both must leave the same
 `dumpdata`. Then it checks that the import is all or nothing: a batch with one bad row raises
 and changes nothing.
 
@@ -160,10 +161,10 @@ def main() -> None:
 
     delete_attendances(prefix)
     started = time.perf_counter()
-    call_command("loaddata", str(fixture), verbosity=0)
+    call_command("load_fixtures", str(fixture), verbosity=0)
     loaddata_seconds = time.perf_counter() - started
     expected = canonical_dump()
-    print(f"  loaddata:            {loaddata_seconds:8.1f} s")
+    print(f"  load_fixtures:       {loaddata_seconds:8.1f} s")
 
     function = load_function(args.import_func)
     if function is None:
