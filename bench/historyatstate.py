@@ -38,7 +38,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench.run import ROOT, machine
+from bench.load import ROOT
+from bench.report import database_version, machine
 
 SHARED = ROOT.parent / "shared" / "data" / "historyatstate"
 LINEAR_FILE = "visits-2000.xml"
@@ -238,17 +239,6 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def database_version() -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SHOW server_version")
-            return f"PostgreSQL {cursor.fetchone()[0].split()[0]}"
-        cursor.execute("SELECT sqlite_version()")
-        return f"SQLite {cursor.fetchone()[0]}"
-
-
 # The files -----------------------------------------------------------------------------------
 
 
@@ -267,6 +257,11 @@ def concatenated(source: Path, copies: int, target: Path) -> Path:
 
 
 # The report ----------------------------------------------------------------------------------
+
+
+def _shifted_id(match: re.Match[str], *, copy: int) -> str:
+    """A record id moved into copy `copy`'s range, so that copies never share an id."""
+    return f"<id>{int(match[1]) + copy * ID_STEP}</id>"
 
 
 def files_table(results: dict[str, dict]) -> list[str]:
@@ -381,8 +376,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-
-def _shifted_id(match: re.Match[str], *, copy: int) -> str:
-    """A record id moved into copy `copy`'s range, so that copies never share an id."""
-    return f"<id>{int(match[1]) + copy * ID_STEP}</id>"
