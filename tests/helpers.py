@@ -4,6 +4,9 @@ from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+# How many rows of every kind the `many_rows` fixture writes: more than one big page.
+LIST_ROWS = 70
+
 DATA_VERSION_QUERY = "SELECT token FROM summits_dataversion WHERE id = 1"
 
 

@@ -1,9 +1,7 @@
 """List endpoints: filters, search, ordering, cursor pages, and a query count that never grows."""
 
 import datetime as dt
-import string
 from base64 import b64encode
-from itertools import product
 from urllib.parse import urlencode
 
 import pytest
@@ -11,63 +9,13 @@ from django.urls import reverse
 
 from summits.models import (
     Attendance,
-    Citation,
     Country,
     Leader,
-    Organization,
-    Source,
     StatusChange,
     Summit,
 )
+from tests.helpers import LIST_ROWS as ROWS
 from tests.helpers import count_queries
-
-ROWS = 70
-
-
-@pytest.fixture
-def many_rows(db):
-    """ROWS of every kind of record, all linked, so each list has more than one big page."""
-    codes = ["".join(pair) for pair in product(string.ascii_uppercase, repeat=2)][:ROWS]
-    countries = Country.objects.bulk_create(
-        Country(code=code, name=f"Country {code}") for code in codes
-    )
-    nato = Organization.objects.create(slug="nato", name="NATO")
-    leaders = Leader.objects.bulk_create(
-        Leader(slug=f"leader-{i}", name=f"Leader {i}", country=country, office="President")
-        for i, country in enumerate(countries)
-    )
-    summits = Summit.objects.bulk_create(
-        Summit(
-            slug=f"summit-{i}",
-            name=f"Summit {i}",
-            organization=nato,
-            host_country=countries[i],
-            start_date=dt.date(1990 + i % 30, 1 + i % 12, 1 + i % 28),
-        )
-        for i in range(ROWS)
-    )
-    attendances = Attendance.objects.bulk_create(
-        Attendance(summit=summits[0], country=country, leader=leader, status="invited")
-        for country, leader in zip(countries, leaders, strict=True)
-    )
-    StatusChange.objects.bulk_create(
-        StatusChange(attendance=attendance, status="invited", as_of=dt.date(1990, 1, 1))
-        for attendance in attendances
-    )
-    source = Source.objects.create(key="web", title="Web", url="https://example.org/")
-    Citation.objects.bulk_create(
-        Citation(source=source, attendance=attendance, field="leader", basis="external")
-        for attendance in attendances
-    )
-    Source.objects.bulk_create(
-        Source(key=f"source-{i}", title=f"Source {i}", url="https://example.org/")
-        for i in range(ROWS)
-    )
-    Organization.objects.bulk_create(
-        Organization(slug=f"org-{i}", name=f"Org {i}") for i in range(ROWS)
-    )
-    return summits[0]
-
 
 LISTS = ["country", "organization", "leader", "summit", "attendance", "source", "citation"]
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from summits.api.feeds import STREAM_CHUNK
+from summits.api.streaming import STREAM_CHUNK
 from summits.models import Country, Organization, Summit
 from tests.helpers import DATA_VERSION_QUERY
 

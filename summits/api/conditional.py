@@ -102,6 +102,14 @@ def etag_parts(tag: str, *, weak: bool = True) -> tuple[str, str, str] | None:
     return (version, key, digest) if version and key and digest else None
 
 
+def streamed_etag(request: HttpRequest) -> str:
+    """The strong ETag of a streamed body (a calendar, a CSV file), whose bytes depend on the
+    data version and the request's variant only: the two name it, without hashing a body that
+    is not built yet."""
+    version, key = data_version() or "-", variant(request)
+    return quote_etag(f"{version}.{key}.{body_hash(f'{version}.{key}'.encode())}")
+
+
 def _render(data) -> bytes:
     """The bytes a GET answers with for `data`: the API's JSON renderer, as the views use it."""
     renderer = cast("type[BaseRenderer]", api_settings.DEFAULT_RENDERER_CLASSES[0])

@@ -1,11 +1,9 @@
 """The summits as an iCalendar feed, filtered, searched and ordered exactly like the summit list."""
 
-import itertools
 from typing import cast
 
 from django.http import StreamingHttpResponse
 from django.urls import reverse
-from django.utils.http import quote_etag
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, renderers
@@ -14,15 +12,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from summits.api import filters
-from summits.api.conditional import body_hash, data_version, variant
+from summits.api.conditional import streamed_etag
 from summits.api.schema import AutoSchema
+from summits.api.streaming import streamed_rows
 from summits.api.strictness import StrictQueryParametersMixin
 from summits.api.views import SummitViewSet
 from summits.calendar import LAST_EDITED, summit_last_edited, summits_calendar_stream
 from summits.models import Summit
-
-# Summits fetched at a time while the feed streams: memory stays flat however many match.
-STREAM_CHUNK = 2_000
 
 
 class ICalendarRenderer(renderers.BaseRenderer):
@@ -42,13 +38,6 @@ class CalendarSchema(AutoSchema):
     def get_filter_backends(self):
         # Not a list of objects to drf-spectacular, yet filtered like one.
         return cast(GenericAPIView, self.view).filter_backends
-
-    def _get_response_for_code(
-        self, serializer, status_code, media_types=None, direction="response"
-    ):
-        if media_types is None and not str(status_code).startswith("2"):
-            media_types = [renderers.JSONRenderer.media_type]
-        return super()._get_response_for_code(serializer, status_code, media_types, direction)
 
 
 class SummitCalendarView(StrictQueryParametersMixin, generics.GenericAPIView):
@@ -82,25 +71,16 @@ class SummitCalendarView(StrictQueryParametersMixin, generics.GenericAPIView):
     def get(self, request, *args, **kwargs):
         # Filters are checked here, so a bad one still answers a JSON 400 before any byte.
         summits = self.filter_queryset(self.get_queryset())
-        # The first summits are read here, before the first byte: a database that is down or
-        # locked answers 503 in JSON, not a 200 whose calendar stops after its header. Those past
-        # the first chunk stream from a cursor opened only as the body is sent (a server-side
-        # cursor on PostgreSQL, which a response never sent would leave open).
-        first = list(summits[:STREAM_CHUNK])
-        rest = summits[STREAM_CHUNK:].iterator(chunk_size=STREAM_CHUNK)
         response = StreamingHttpResponse(
             summits_calendar_stream(
-                summits=itertools.chain(first, rest) if len(first) == STREAM_CHUNK else first,
+                summits=streamed_rows(summits),
                 detail_url=lambda summit: request.build_absolute_uri(
                     reverse("api:summit-detail", args=[summit.slug])
                 ),
             ),
             content_type=f"{ICalendarRenderer.media_type}; charset={ICalendarRenderer.charset}",
         )
-        # The bytes depend on the data version and the request's variant only, so these two
-        # name them: a strong tag without hashing a body that is not built yet.
-        version, key = data_version() or "-", variant(request)
-        response["ETag"] = quote_etag(f"{version}.{key}.{body_hash(f'{version}.{key}'.encode())}")
+        response["ETag"] = streamed_etag(request)
         return response
 
     def finalize_response(self, request, response, *args, **kwargs):

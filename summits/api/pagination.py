@@ -91,6 +91,15 @@ class CursorPagination(pagination.CursorPagination):
             )
         return int(raw)
 
+    def check_parameters(self, request, queryset, view) -> None:
+        """Refuse a bad page size or cursor as a page would, for a whole-list export (CSV),
+        which reads neither."""
+        self.get_page_size(request)
+        ordering = self.get_ordering(request, queryset, view)
+        cursor = super().decode_cursor(request)
+        if cursor is not None:
+            self._check_position(cursor.position, queryset.model, ordering[0])
+
     def paginate_queryset(self, queryset, request, view=None):
         self.model = queryset.model
         return super().paginate_queryset(queryset, request, view)
@@ -100,24 +109,30 @@ class CursorPagination(pagination.CursorPagination):
         a tampered cursor ("p=abc" against an id, a NUL byte) is an invalid cursor, not a query
         the database refuses."""
         cursor = super().decode_cursor(request)
-        if cursor is not None and cursor.position is not None:
-            field = self._ordering_field()
-            try:
-                if "\x00" in str(cursor.position):
-                    raise DjangoValidationError("NUL")
-                if field is not None:
-                    field.run_validators(field.to_python(cursor.position))
-            except DjangoValidationError:
-                raise NotFound(self.invalid_cursor_message) from None
+        if cursor is not None:
+            self._check_position(cursor.position, self.model, self.ordering[0])
         return cursor
 
-    def _ordering_field(self):
-        """The model field the cursor's position stands for (the first ordering key)."""
-        model, field = self.model, None
-        for name in self.ordering[0].lstrip("-").split(LOOKUP_SEP):
-            try:
-                field = model._meta.get_field(name)
-            except FieldDoesNotExist:
-                return None
-            model = field.related_model or model
-        return field
+    def _check_position(self, position: object, model: type, ordering: str) -> None:
+        if position is None:
+            return
+        field = _ordering_field(model, ordering)
+        try:
+            if "\x00" in str(position):
+                raise DjangoValidationError("NUL")
+            if field is not None:
+                field.run_validators(field.to_python(position))
+        except DjangoValidationError:
+            raise NotFound(self.invalid_cursor_message) from None
+
+
+def _ordering_field(model, ordering: str):
+    """The model field a cursor's position stands for (the first ordering key's)."""
+    field = None
+    for name in ordering.lstrip("-").split(LOOKUP_SEP):
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return None
+        model = field.related_model or model
+    return field

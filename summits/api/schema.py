@@ -8,10 +8,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_utils import get_example_from_exception
-from rest_framework import serializers
+from rest_framework import renderers, serializers
 from rest_framework.request import Request
 
 from summits.api.conditional import PreconditionFailed
+from summits.api.csv_export import CSVRenderer
 from summits.api.errors import DatabaseUnavailable
 from summits.api.parsers import PayloadTooLarge
 
@@ -47,6 +48,15 @@ class ErrorResponseSerializer(serializers.Serializer):
         return {**super().get_fields(), "errors": ErrorSerializer(many=True)}
 
 
+# A list asked for as CSV (summits.api.csv_export): every matching row, not a page.
+CSV_LIST = {
+    "type": "string",
+    "description": "Every row that matches the filters, in the list's order, as CSV (UTF-8): a "
+    "header row of the JSON rows' keys, then one line per row. Null is empty; a cell that "
+    "would start a spreadsheet formula starts with an apostrophe.",
+}
+
+
 class AutoSchema(StandardizedErrorsAutoSchema):
     """drf-standardized-errors' schema, told which operations can answer 400, 409 and 413."""
 
@@ -66,6 +76,18 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         if self.method in WRITE_METHODS and getattr(self.view, "detail", False):
             parameters = [*parameters, IF_MATCH]
         return parameters
+
+    def _get_response_for_code(
+        self, serializer, status_code, media_types=None, direction="response"
+    ):
+        # Errors are JSON whatever was asked for (a CSV list, a calendar).
+        if media_types is None and not str(status_code).startswith("2"):
+            media_types = [renderers.JSONRenderer.media_type]
+        response = super()._get_response_for_code(serializer, status_code, media_types, direction)
+        content = response.get("content", {})
+        if CSVRenderer.media_type in content:
+            content[CSVRenderer.media_type] = {"schema": CSV_LIST}
+        return response
 
     def _should_add_validation_error_response(self) -> bool:
         # Every operation answers 400 for a query parameter it does not take; lists also for a

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.http import HttpResponse
+from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
@@ -14,6 +15,8 @@ from rest_framework.response import Response
 
 from summits.api import filters, record_serializers, rows, serializers
 from summits.api.conditional import PreconditionFailed, if_match_holds, representation_etag
+from summits.api.csv_export import CSVRenderer, csv_response, without_format
+from summits.api.pagination import CursorPagination
 from summits.api.parsers import SOURCE_BODY_MAX_BYTES
 from summits.api.strictness import StrictQueryParametersMixin
 from summits.models import (
@@ -65,6 +68,34 @@ class TrackerModelViewSet(StrictQueryParametersMixin, viewsets.ModelViewSet):
     the ETag hashes a body, and a stale tag answers 412 instead of silently overwriting a newer
     edit.
     """
+
+    def get_renderers(self):
+        renderers = super().get_renderers()
+        # Every list also as CSV, whole. (A method no action takes, whatever its format, is
+        # then a 405, not a 404 for a format the route would not have.)
+        if self.action in ("list", None):
+            renderers.append(CSVRenderer())
+        return renderers
+
+    def list(self, request, *args, **kwargs):
+        if request.accepted_renderer.format == CSVRenderer.format:
+            rows = self.filter_queryset(self.get_queryset())
+            # A file holds every row, but a bad page size or cursor is refused as on a page.
+            if isinstance(self.paginator, CursorPagination):
+                self.paginator.check_parameters(request, rows, self)
+            # Links in the file name the records themselves, not their CSV.
+            serializer = self.get_serializer(context={"request": without_format(request)})
+            name = slugify(rows.model._meta.verbose_name_plural)
+            return csv_response(request, serializer, rows, name=name)
+        return super().list(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # An error answered to a CSV request goes out in the API's JSON shape.
+        csv_asked = isinstance(getattr(request, "accepted_renderer", None), CSVRenderer)
+        if csv_asked and isinstance(response, Response):
+            request.accepted_renderer = json = self.renderer_classes[0]()
+            request.accepted_media_type = json.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def get_queryset(self):
         queryset = super().get_queryset()
