@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from summits.api import streaming
+from summits.api.throttling import ExportRateThrottle
 from summits.models import Country, Summit
 from tests.helpers import DATA_VERSION_QUERY
 from tests.helpers import LIST_ROWS as ROWS
@@ -160,3 +161,18 @@ def test_a_repeated_csv_download_is_answered_304_while_the_data_is_unchanged(
     again = anonymous_client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
 
     assert again.status_code == 304
+
+
+def test_whole_lists_have_a_budget_of_their_own_and_pages_do_not_spend_it(anonymous_client, db):
+    url = reverse("api:country-list")
+    rate = int(ExportRateThrottle().get_rate().split("/")[0])
+
+    exports = [anonymous_client.get(url, {"format": "csv"}).status_code for _ in range(rate)]
+    over = anonymous_client.get(url, HTTP_ACCEPT="text/csv")
+    page = anonymous_client.get(url)
+
+    assert exports == [200] * rate
+    assert over.status_code == 429
+    assert over["Retry-After"]
+    assert over.json()["errors"][0]["code"] == "throttled"
+    assert page.status_code == 200

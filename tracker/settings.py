@@ -298,6 +298,7 @@ REST_FRAMEWORK = {
         "anon": env.str("THROTTLE_ANON", default="600/minute"),
         "user": env.str("THROTTLE_USER", default="3000/minute"),
         "login": env.str("THROTTLE_LOGIN", default="5/minute"),
+        "export": env.str("THROTTLE_EXPORT", default="30/minute"),
     },
     # Throttles count by REMOTE_ADDR; behind N reverse proxies, the address the Nth from the
     # end of X-Forwarded-For names. With none (the default) the header is ignored, so a client

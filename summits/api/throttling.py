@@ -118,6 +118,17 @@ class LoginRateThrottle(FailOpenThrottleMixin, throttling.SimpleRateThrottle):
         }
 
 
+class ExportRateThrottle(FailOpenThrottleMixin, throttling.SimpleRateThrottle):
+    """Whole lists as CSV, which may hold a worker for a minute each: a budget of their own, per
+    user, or per address for anonymous clients, on top of the client's request budget."""
+
+    scope = "export"
+
+    def get_cache_key(self, request, view):
+        ident = request.user.pk if request.user.is_authenticated else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
 def _login_form(username: str) -> str:
     folded = unicodedata.normalize("NFKC", username).strip().casefold()
     return unicodedata.normalize("NFKC", folded)

@@ -19,6 +19,7 @@ from summits.api.csv_export import CSVRenderer, csv_response, without_format
 from summits.api.pagination import CursorPagination
 from summits.api.parsers import SOURCE_BODY_MAX_BYTES
 from summits.api.strictness import StrictQueryParametersMixin
+from summits.api.throttling import ExportRateThrottle
 from summits.models import (
     Attendance,
     Citation,
@@ -76,6 +77,12 @@ class TrackerModelViewSet(StrictQueryParametersMixin, viewsets.ModelViewSet):
         if self.action in ("list", None):
             renderers.append(CSVRenderer())
         return renderers
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if isinstance(getattr(self.request, "accepted_renderer", None), CSVRenderer):
+            throttles.append(ExportRateThrottle())
+        return throttles
 
     def list(self, request, *args, **kwargs):
         if request.accepted_renderer.format == CSVRenderer.format:
