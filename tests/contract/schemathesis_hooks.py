@@ -29,6 +29,8 @@ RULES_THE_SCHEMA_CANNOT_STATE = {
     "offsets_do_not_span_quote",
     "external_basis_with_text",
     "source_without_text",
+    # A source's text that citations quote cannot change (409 alone; 400 beside another error).
+    "source_text_cited",
     "not_a_field",
     # DRF trims whitespace, so a name of spaces (or of \x1c, which Python counts as one) is
     # blank, where `minLength` counts the spaces.
