@@ -18,7 +18,6 @@ A representation maps each output key to what it shows:
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 from django.db import models
@@ -63,7 +62,6 @@ class Representation:
         self.columns: tuple[str, ...] = tuple(
             dict.fromkeys(column for spec in shown.values() for column in _columns(spec))
         )
-        self._getters = {key: _getter(spec) for key, spec in shown.items()}
         self._render = _compiled_renderer(shown)
 
     def render(self, row: Row, link: LinkFunction) -> dict[str, object]:
@@ -76,7 +74,7 @@ class Representation:
 
     def value(self, key: str, instance: models.Model, link: LinkFunction) -> Any:
         """One output value of an instance."""
-        return self._getters[key](self.row(instance), link)
+        return self.render(self.row(instance), link)[key]
 
 
 def _columns(spec: Shown) -> tuple[str, ...]:
@@ -85,17 +83,6 @@ def _columns(spec: Shown) -> tuple[str, ...]:
     if isinstance(spec, Computed):
         return spec.columns
     return (spec,)
-
-
-def _getter(spec: Shown) -> Callable[[Row, LinkFunction], object]:
-    if isinstance(spec, Link):
-        column = spec.column
-        return lambda row, link: link(row[column])
-    if isinstance(spec, Computed):
-        function = spec.function
-        return lambda row, link: function(row)
-    value_of = itemgetter(spec)
-    return lambda row, link: value_of(row)
 
 
 def _compiled_renderer(shown: dict[str, Shown]) -> Callable[[Row, LinkFunction], dict]:
