@@ -9,7 +9,8 @@ from typing import Any
 
 from summits.facts.fields import ROW_FIELDS, Seeds, citation_fields
 from summits.facts.reading import Catalog, FactsFile, catalog_add, facts_chain
-from summits.facts.tables import KINDS, MODELS, FactsError, Row
+from summits.facts.tables import KINDS, MODELS, NAME_MODELS, FactsError, Key, Row
+from summits.languages import canonical_tag
 
 FACTS_DIRNAME = "facts"
 
@@ -62,13 +63,16 @@ def fixtures_stale(*, fixtures_dir: Path, seeds_dir: Path) -> list[Path]:
 def _fixture_entries(*, facts: FactsFile, catalog: Catalog, seeds: Seeds) -> list[dict[str, Any]]:
     entries: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
     cited: dict[tuple[Any, ...], str] = {}
+    other_names: list[dict[str, Any]] = []
     for declaration in facts.declarations:
         row = Row(catalog.get(declaration.kind, declaration.key), declaration.where)
         fields = ROW_FIELDS[declaration.kind](
             row=row, key=declaration.key, catalog=catalog, seeds=seeds
         )
+        names = _name_entries(kind=declaration.kind, key=declaration.key, row=row)
         row.check_all_used()
         entries[declaration.kind].append(_entry(kind=declaration.kind, fields=fields))
+        other_names.extend(names)
         for citation in declaration.citations:
             fields = citation_fields(
                 row=citation,
@@ -94,7 +98,27 @@ def _fixture_entries(*, facts: FactsFile, catalog: Catalog, seeds: Seeds) -> lis
                 )
             cited[natural_key] = citation.where
             entries["citations"].append(_entry(kind="citations", fields=fields))
-    return [entry for kind in KINDS for entry in entries[kind]]
+    return [*(entry for kind in KINDS for entry in entries[kind]), *other_names]
+
+
+def _name_entries(*, kind: str, key: Key, row: Row) -> list[dict[str, Any]]:
+    """A record's names in other languages (`names = { ja = "岸田文雄" }`), as entries of its
+    other-names table, each under its natural key (the record's slug, the name, the tag)."""
+    names = row.get("names")
+    if names is None:
+        return []
+    if kind not in NAME_MODELS:
+        raise row.fail("only leaders, organizations and summits carry `names`.")
+    if not isinstance(names, dict) or not all(isinstance(v, str) and v for v in names.values()):
+        raise row.fail('`names` must be a table of language tag = name, e.g. { ja = "岸田文雄" }.')
+    model = NAME_MODELS[kind]
+    entries = []
+    for language, name in sorted(names.items()):
+        if canonical_tag(language) != language:
+            raise row.fail(f"`names` has {language!r}, not a BCP 47 tag in canonical form.")
+        fields = {model.named: list(key), "name": name, "language": language}
+        entries.append({"model": model._meta.label_lower, "fields": fields})
+    return entries
 
 
 def _entry(*, kind: str, fields: dict[str, Any]) -> dict[str, Any]:

@@ -15,10 +15,13 @@ from summits.models import (
     Citation,
     Country,
     Leader,
+    LeaderName,
     Organization,
+    OrganizationName,
     Source,
     StatusChange,
     Summit,
+    SummitName,
 )
 
 # The order rows appear in a fixture: every row after the rows it refers to.
@@ -41,6 +44,12 @@ MODELS: dict[str, type[models.Model]] = {
     "attendances": Attendance,
     "status_changes": StatusChange,
     "citations": Citation,
+}
+# The records that carry names in other languages (`names = { ja = "..." }`), and their table.
+NAME_MODELS: dict[str, type[LeaderName | OrganizationName | SummitName]] = {
+    "leaders": LeaderName,
+    "organizations": OrganizationName,
+    "summits": SummitName,
 }
 # A citation's target, as the facts file nests it, and the Citation field that points to it.
 CITATION_TARGET_FIELDS: dict[str, str] = {

@@ -8,10 +8,11 @@ by the bulk import.
 The models live by subject in this package; everything is importable from `summits.models`.
 """
 
-from summits.models.actors import Country, Leader, LeaderName, Organization
+from summits.models.actors import Country, Leader, Organization
 from summits.models.attendances import Attendance, AttendanceRole, AttendanceStatus, StatusChange
 from summits.models.base import ISO_COUNTRY_CODE, SHA256_HEX, ConstraintFieldsModel, NaturalKeyModel
 from summits.models.meetings import Summit, SummitKind, SummitQuerySet, SummitStatus
+from summits.models.names import LeaderName, OrganizationName, OtherName, SummitName
 from summits.models.sources import CITATION_TARGETS, Citation, CitationBasis, Source
 
 __all__ = [
@@ -29,10 +30,13 @@ __all__ = [
     "LeaderName",
     "NaturalKeyModel",
     "Organization",
+    "OrganizationName",
+    "OtherName",
     "Source",
     "StatusChange",
     "Summit",
     "SummitKind",
+    "SummitName",
     "SummitQuerySet",
     "SummitStatus",
 ]

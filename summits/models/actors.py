@@ -1,5 +1,4 @@
-"""Who takes part: countries, leaders (with the other names they are known by) and the
-organizations that hold summits."""
+"""Who takes part: countries, leaders and the organizations that hold summits."""
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -9,7 +8,6 @@ from simple_history.models import HistoricalRecords
 from summits import validators
 from summits.models.base import (
     ISO_COUNTRY_CODE,
-    ConstraintFieldsModel,
     NaturalKeyManager,
     NaturalKeyModel,
     natural_key_method,
@@ -99,37 +97,6 @@ class Leader(NaturalKeyModel):
                         )
                     }
                 )
-
-
-class LeaderName(ConstraintFieldsModel):
-    """Another name a leader is known by: a spelling a record gave ("Kishida Fumio"), or the
-    name in another language. Searches and imports find the leader by it."""
-
-    leader = models.ForeignKey(Leader, on_delete=models.CASCADE, related_name="other_names")
-    name = models.CharField(max_length=200, validators=[validators.single_line])
-    language = models.CharField(
-        max_length=35,
-        blank=True,
-        help_text="BCP 47, e.g. ja; blank for a spelling in the records' own language.",
-        validators=[validators.single_line],
-    )
-
-    history = HistoricalRecords()
-
-    constraint_fields = {"summits_leadername_once": "name"}
-
-    class Meta:
-        ordering = ["leader", "name", "id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["leader", "name", "language"],
-                name="summits_leadername_once",
-                violation_error_message="The leader already has this name.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.name} [{self.language}]" if self.language else self.name
 
 
 class Organization(NaturalKeyModel):
