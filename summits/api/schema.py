@@ -11,6 +11,8 @@ from drf_standardized_errors.openapi_utils import get_example_from_exception
 from rest_framework import renderers, serializers
 from rest_framework.request import Request
 
+from summits.api.annotations import MEDIA_TYPE as ANNOTATION_MEDIA_TYPE
+from summits.api.annotations import AnnotationRenderer, annotation_schema
 from summits.api.conditional import PreconditionFailed
 from summits.api.csv_export import CSVRenderer
 from summits.api.errors import DatabaseUnavailable
@@ -87,6 +89,11 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         content = response.get("content", {})
         if CSVRenderer.media_type in content:
             content[CSVRenderer.media_type] = {"schema": CSV_LIST}
+        if AnnotationRenderer.media_type in content:
+            # Citations as W3C Web Annotations (summits.api.annotations), named by their profile.
+            del content[AnnotationRenderer.media_type]
+            many = self._is_list_view(serializer)
+            content[ANNOTATION_MEDIA_TYPE] = {"schema": annotation_schema(many=many)}
         return response
 
     def _should_add_validation_error_response(self) -> bool:

@@ -14,6 +14,13 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from summits.api import filters, record_serializers, rows, serializers
+from summits.api.annotations import (
+    AnnotationRenderer,
+    annotation_page_response,
+    annotation_response,
+    annotation_rows,
+    annotations_asked,
+)
 from summits.api.conditional import PreconditionFailed, if_match_holds, representation_etag
 from summits.api.csv_export import CSVRenderer, csv_response, without_format
 from summits.api.pagination import CursorPagination
@@ -362,3 +369,35 @@ class CitationViewSet(TrackerModelViewSet):
     search_fields = ["quote"]
     ordering_fields = ["id", "start"]
     ordering = ["id"]
+
+    def get_renderers(self):
+        renderers = super().get_renderers()
+        # A citation, and the list, also as W3C Web Annotations (summits.api.annotations).
+        if self.action in ("list", "retrieve", None):
+            renderers.append(AnnotationRenderer())
+        return renderers
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if annotations_asked(self.request):
+            return annotation_rows(queryset)
+        return queryset
+
+    def list(self, request, *args, **kwargs):
+        if annotations_asked(request):
+            page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
+            assert isinstance(self.paginator, CursorPagination)  # for its next and prev links
+            return annotation_page_response(request, page, self.paginator)
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        if annotations_asked(request):
+            return annotation_response(request, self.get_object())
+        return super().retrieve(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # An error answered to a request for annotations goes out in the API's JSON shape.
+        if annotations_asked(request) and getattr(response, "exception", False):
+            request.accepted_renderer = json = self.renderer_classes[0]()
+            request.accepted_media_type = json.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
