@@ -12,6 +12,7 @@ with the pinned pycountry, never with the data.
 
 import gettext
 import re
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
@@ -62,28 +63,53 @@ def is_english(tag: str) -> bool:
     return tag.split("-", 1)[0] == ENGLISH
 
 
-def fallbacks(tag: str) -> list[str]:
-    """`tag`, then each shorter tag it extends (RFC 4647 lookup): zh-Hant-TW, zh-Hant, zh."""
-    parts = tag.split("-")
-    return ["-".join(parts[:length]) for length in range(len(parts), 0, -1)]
+def best_match(wanted: str, available: Iterable[str]) -> str | None:
+    """The tag of `available` that serves a reader of `wanted` best, or None.
+
+    A tag serves when its language is the one wanted and its script and region, where both tags
+    give one, are the ones wanted: `ja` serves `ja-JP`, `zh-Hant-TW` serves `zh-TW` and `zh`,
+    `zh-Hans-CN` never serves `zh-Hant`. The closest wins (the tag itself, then the most subtags
+    in common), then the first in alphabetical order.
+    """
+    want = _subtags(wanted)
+    scored = []
+    for tag in available:
+        have = _subtags(tag)
+        if have[0] != want[0]:
+            continue
+        if any(w and h and w != h for w, h in zip(want[1:], have[1:], strict=True)):
+            continue
+        common = sum(1 for w, h in zip(want[1:], have[1:], strict=True) if w and w == h)
+        scored.append((tag != wanted, -common, tag))
+    return min(scored)[2] if scored else None
 
 
-# pycountry's catalogs are named by gettext locale: zh_CN, sr@latin.
-_LOCALE_SCRIPTS = {"latin": "Latn", "iqtelif": "Latn"}
+def _subtags(tag: str) -> tuple[str, str, str]:
+    """A canonical tag's language, script and region ("" where it gives none)."""
+    found = _TAG.match(tag)
+    if found is None:
+        return (tag, "", "")
+    return (found["language"], found["script"] or "", found["region"] or "")
+
+
+# pycountry's catalogs are named by gettext locale (zh_TW, sr@latin); their tags name the
+# script where the locale implies one, so that a reader of zh-Hant is never served zh-CN.
+_MODIFIER_SCRIPTS = {"latin": "Latn", "iqtelif": "Latn"}
+_LOCALE_SCRIPTS = {"zh_CN": "Hans", "zh_HK": "Hant", "zh_TW": "Hant"}
 
 
 def _tag_of_locale(locale: str) -> str:
     locale, _, modifier = locale.partition("@")
     language, _, region = locale.partition("_")
-    parts = [language, _LOCALE_SCRIPTS.get(modifier, ""), region]
-    return "-".join(part for part in parts if part)
+    script = _MODIFIER_SCRIPTS.get(modifier) or _LOCALE_SCRIPTS.get(locale, "")
+    return "-".join(part for part in (language, script, region) if part)
 
 
 @cache
 def _catalogs(domain: str) -> dict[str, gettext.NullTranslations]:
     """The pycountry catalogs of `domain` (iso3166-1, iso3166-3), by language tag."""
     root = Path(pycountry.LOCALES_DIR)
-    catalogs = {}
+    catalogs: dict[str, gettext.NullTranslations] = {}
     for directory in sorted(root.iterdir()):
         if (directory / "LC_MESSAGES" / f"{domain}.mo").exists():
             catalog = gettext.translation(domain, root, languages=[directory.name])

@@ -65,4 +65,9 @@ def _field_condition(model, search_field: str, term: str, lookup_for) -> Q:
             _field_condition(related, prefix + rest, term, lookup_for)
         ).values(field.field.attname)
         return Q(pk__in=matching)
-    return Q(**{lookup_for(model, search_field): term})
+    condition = Q(**{lookup_for(model, search_field): term})
+    names_matching = getattr(model, "names_matching", None)
+    if not prefix and search_field == "name" and names_matching is not None:
+        # Names kept outside the table (a country's in other languages).
+        condition |= names_matching(term)
+    return condition

@@ -6,7 +6,14 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from summits.admin.base import AutocompleteLabelsMixin
-from summits.models import Attendance, Citation, LeaderName, StatusChange
+from summits.models import (
+    Attendance,
+    Citation,
+    LeaderName,
+    OrganizationName,
+    StatusChange,
+    SummitName,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -91,13 +98,27 @@ class StatusChangeInline(ReadOnlyInline):
         )
 
 
-class LeaderNameInline(admin.TabularInline):
-    """The other names a leader is known by: spellings the records give, names in other
-    languages."""
+class OtherNameInline(admin.TabularInline):
+    """A record's other names: its name in other languages (by BCP 47 tag, one per tag) and
+    spellings the records give (no tag). The API answers names in the language a client asks
+    for, and searches find the record by any of them."""
 
+    fields = ("language", "name")
+    extra = 1
+    verbose_name = "other name"
+    verbose_name_plural = "Names in other languages, and other spellings"
+
+
+class LeaderNameInline(OtherNameInline):
     model = LeaderName
-    fields = ("name", "language")
-    extra = 0
+
+
+class OrganizationNameInline(OtherNameInline):
+    model = OrganizationName
+
+
+class SummitNameInline(OtherNameInline):
+    model = SummitName
 
 
 class AttendanceInline(AutocompleteLabelsMixin, admin.TabularInline):

@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from summits.admin.base import AutocompleteLabelsMixin, HistoryAdmin
-from summits.admin.inlines import LeaderNameInline
+from summits.admin.inlines import LeaderNameInline, OrganizationNameInline
 from summits.models import Country, Leader, Organization
 
 
@@ -12,6 +12,14 @@ class CountryAdmin(HistoryAdmin):
     list_display = ("code", "name")
     search_fields = ("code", "name")
     ordering = ("code",)
+
+    def get_search_results(self, request, queryset, search_term):
+        # Also a country's name in another language (pycountry's): 日本 finds Japan.
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            named = queryset.filter(Country.names_matching(search_term.strip()))
+            results = results | named
+        return results, may_have_duplicates
 
 
 @admin.register(Leader)
@@ -41,6 +49,7 @@ class LeaderAdmin(AutocompleteLabelsMixin, HistoryAdmin):
 @admin.register(Organization)
 class OrganizationAdmin(HistoryAdmin):
     list_display = ("name", "short_name", "founded_on", "records_complete_from", "slug")
-    search_fields = ("name", "short_name", "slug")
+    search_fields = ("name", "short_name", "slug", "other_names__name")
     ordering = ("slug",)
     prepopulated_fields = {"slug": ("name",)}
+    inlines = (OrganizationNameInline,)

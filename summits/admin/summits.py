@@ -23,7 +23,12 @@ from summits.admin.base import (
 )
 from summits.admin.filters import AttendanceYearFilter, SummitYearFilter
 from summits.admin.forms import RecordStatusForm
-from summits.admin.inlines import AttendanceInline, CitationInline, StatusChangeInline
+from summits.admin.inlines import (
+    AttendanceInline,
+    CitationInline,
+    StatusChangeInline,
+    SummitNameInline,
+)
 from summits.models import Attendance, StatusChange, Summit, SummitQuerySet
 from summits.resources import AttendanceResource, SummitResource
 from summits.services import (
@@ -74,6 +79,7 @@ class SummitAdmin(AutocompleteLabelsMixin, NaturalKeyImportExportAdmin, HistoryA
     search_fields = (
         "name",
         "slug",
+        "other_names__name",
         "city",
         "host_country__name",
         "=host_country__code",
@@ -89,7 +95,7 @@ class SummitAdmin(AutocompleteLabelsMixin, NaturalKeyImportExportAdmin, HistoryA
         ("Place", {"fields": ("host_country", "city")}),
         ("Dates", {"fields": ("start_date", "end_date", "date_precision", "dates")}),
     )
-    inlines = (AttendanceInline, CitationInline)
+    inlines = (AttendanceInline, SummitNameInline, CitationInline)
 
     def get_queryset(self, request):
         # Summit's default manager makes a SummitQuerySet; the stubs know it only as a QuerySet.

@@ -11,7 +11,7 @@ import copy
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.db.models import QuerySet
@@ -40,15 +40,24 @@ class CSVRenderer(renderers.BaseRenderer):
 
 
 def csv_response(
-    request: HttpRequest, serializer: serializers.BaseSerializer, rows: QuerySet, *, name: str
+    request: HttpRequest,
+    serializer: serializers.BaseSerializer,
+    rows: QuerySet,
+    *,
+    name: str,
+    localize: Callable[[Iterable[dict[str, Any]]], Iterable[dict[str, Any]]] | None = None,
 ) -> StreamingHttpResponse:
     """The rows of a filtered, ordered list queryset as a streamed CSV file named `name`.csv
-    (summits.api.streaming reads them)."""
+    (summits.api.streaming reads them); `localize` puts rendered rows' names into the client's
+    language (summits.api.languages)."""
     everything = streamed_rows(rows)
     fields = serializer.fields if isinstance(serializer, serializers.Serializer) else {}
     columns = [name for name, field in fields.items() if not field.write_only]
+    objects: Iterable[dict[str, Any]] = (serializer.to_representation(row) for row in everything)
+    if localize is not None:
+        objects = localize(objects)
     response = StreamingHttpResponse(
-        _lines(columns, (serializer.to_representation(row) for row in everything)),
+        _lines(columns, objects),
         content_type=f"{CSVRenderer.media_type}; charset={CSVRenderer.charset}",
     )
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'

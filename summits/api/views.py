@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -23,6 +24,7 @@ from summits.api.annotations import (
 )
 from summits.api.conditional import PreconditionFailed, if_match_holds, representation_etag
 from summits.api.csv_export import CSVRenderer, csv_response, without_format
+from summits.api.languages import Localizer
 from summits.api.pagination import CursorPagination
 from summits.api.parsers import SOURCE_BODY_MAX_BYTES
 from summits.api.strictness import StrictQueryParametersMixin
@@ -67,6 +69,10 @@ class CanRecordStatus(BasePermission):
         return not cites or user.has_perm("summits.add_citation")
 
 
+# Rows of a CSV file whose names are localized with one query per kind of record.
+_LOCALIZED_PER_QUERY = 500
+
+
 class TrackerModelViewSet(StrictQueryParametersMixin, viewsets.ModelViewSet):
     """A ModelViewSet with conditional writes, answering writes as a read would show the object,
     that refuses a query parameter it does not read.
@@ -100,7 +106,19 @@ class TrackerModelViewSet(StrictQueryParametersMixin, viewsets.ModelViewSet):
             # Links in the file name the records themselves, not their CSV.
             serializer = self.get_serializer(context={"request": without_format(request)})
             name = slugify(rows.model._meta.verbose_name_plural)
-            return csv_response(request, serializer, rows, name=name)
+            localizer = self.localizer()
+            response = csv_response(
+                request,
+                serializer,
+                rows,
+                name=name,
+                localize=lambda objects: localizer.localize_each(
+                    objects, named_by_slug=self.named_by_slug, batch=_LOCALIZED_PER_QUERY
+                ),
+            )
+            # The file's names are in the client's languages where known, English otherwise.
+            response["Content-Language"] = localizer.accepted_before_english
+            return response
         return super().list(request, *args, **kwargs)
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -109,7 +127,29 @@ class TrackerModelViewSet(StrictQueryParametersMixin, viewsets.ModelViewSet):
         if csv_asked and isinstance(response, Response):
             request.accepted_renderer = json = self.renderer_classes[0]()
             request.accepted_media_type = json.media_type
-        return super().finalize_response(request, response, *args, **kwargs)
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if (
+            isinstance(response, Response)
+            and not response.exception
+            and request.method in SAFE_METHODS
+            and isinstance(response.data, dict | list)
+        ):
+            localizer = self.localizer()
+            localizer.localize(response.data, named_by_slug=self.named_by_slug)
+            response["Content-Language"] = localizer.content_language
+        patch_vary_headers(response, ["Accept-Language"])
+        return response
+
+    # What a row's `name` beside its `slug` names (summits.api.languages): the resource's own
+    # kind; a leader's or country's record names summits.
+    resource_named_by_slug: str | None = None
+
+    @property
+    def named_by_slug(self) -> str | None:
+        return "summit" if self.action == "record" else self.resource_named_by_slug
+
+    def localizer(self) -> Localizer:
+        return Localizer.for_header(self.request.headers.get("Accept-Language", ""))
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -211,7 +251,8 @@ class OrganizationViewSet(TrackerModelViewSet):
     queryset = Organization.objects.all()
     serializer_class = serializers.OrganizationSerializer
     lookup_field = "slug"
-    search_fields = ["name", "short_name", "slug"]
+    search_fields = ["name", "short_name", "slug", "other_names__name"]
+    resource_named_by_slug = "organization"
     ordering_fields = ["slug", "name"]
     ordering = ["slug"]
 
@@ -224,6 +265,7 @@ class LeaderViewSet(AttendanceRecordViewSet):
     filterset_class = filters.LeaderFilter
     lookup_field = "slug"
     search_fields = ["name", "slug", "other_names__name"]
+    resource_named_by_slug = "leader"
     ordering_fields = ["name", "slug"]
     ordering = ["name"]
 
@@ -238,7 +280,8 @@ class SummitViewSet(TrackerModelViewSet):
     serializer_class = serializers.SummitSerializer
     filterset_class = filters.SummitFilter
     lookup_field = "slug"
-    search_fields = ["name", "slug", "city"]
+    search_fields = ["name", "slug", "other_names__name", "city"]
+    resource_named_by_slug = "summit"
     ordering_fields = ["start_date", "name", "slug"]
     ordering = ["start_date"]
 
@@ -264,7 +307,13 @@ class AttendanceViewSet(TrackerModelViewSet):
     )
     serializer_class = serializers.AttendanceSerializer
     filterset_class = filters.AttendanceFilter
-    search_fields = ["leader__name", "leader__other_names__name", "country__name", "summit__name"]
+    search_fields = [
+        "leader__name",
+        "leader__other_names__name",
+        "country__name",
+        "summit__name",
+        "summit__other_names__name",
+    ]
     ordering_fields = ["id"]
     ordering = ["id"]
 

@@ -6,6 +6,7 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from summits import validators
+from summits.languages import countries_named
 from summits.models.base import (
     ISO_COUNTRY_CODE,
     NaturalKeyManager,
@@ -46,6 +47,12 @@ class Country(NaturalKeyModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    @staticmethod
+    def names_matching(term: str) -> Q:
+        """Countries whose name in another language (pycountry's) contains `term`: a search
+        for 日本 finds Japan."""
+        return Q(code__in=sorted(countries_named(term)))
 
 
 class Leader(NaturalKeyModel):
