@@ -27,6 +27,20 @@ IF_MATCH = OpenApiParameter(
     description="The ETag of the object as you read it: a stale one answers 412 and changes nothing.",
 )
 BODY_METHODS = ("POST", "PUT", "PATCH")
+ACCEPT_LANGUAGE = OpenApiParameter(
+    "Accept-Language",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="The languages to name countries, leaders, organizations and summits in, "
+    "preferred first (RFC 9110, e.g. `ja, fr;q=0.5`): each name in the first of them it is "
+    "known in, in English otherwise. Only names change.",
+)
+CONTENT_LANGUAGE = {
+    "schema": {"type": "string"},
+    "description": "The languages the names came out in, the client's order, English last "
+    "(`ja, en`).",
+}
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -77,7 +91,13 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         parameters = super().get_override_parameters()
         if self.method in WRITE_METHODS and getattr(self.view, "detail", False):
             parameters = [*parameters, IF_MATCH]
+        if self._names_localized():
+            parameters = [*parameters, ACCEPT_LANGUAGE]
         return parameters
+
+    def _names_localized(self) -> bool:
+        """Whether the operation answers names in the client's languages (summits.api.languages)."""
+        return self.method == "GET" and hasattr(self.view, "localizer")
 
     def _get_response_for_code(
         self, serializer, status_code, media_types=None, direction="response"
@@ -86,6 +106,8 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         if media_types is None and not str(status_code).startswith("2"):
             media_types = [renderers.JSONRenderer.media_type]
         response = super()._get_response_for_code(serializer, status_code, media_types, direction)
+        if str(status_code) == "200" and self._names_localized():
+            response.setdefault("headers", {})["Content-Language"] = CONTENT_LANGUAGE
         content = response.get("content", {})
         if CSVRenderer.media_type in content:
             content[CSVRenderer.media_type] = {"schema": CSV_LIST}
