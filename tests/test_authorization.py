@@ -31,6 +31,7 @@ def endpoints() -> list[tuple[str, str, bool]]:
         for extra in viewset.get_extra_actions():
             found.append((f"api:{basename}-{extra.url_name}", basename, extra.detail))
     found.append(("api:summit-calendar", "summit", False))
+    found.append(("api:popolo", "summit", False))
     return found
 
 

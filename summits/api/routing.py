@@ -12,6 +12,7 @@ from summits.api.strictness import StrictQueryParametersMixin
 # Beside the resources: the other things a client of the API looks for, by URL name.
 ROOT_LINKS = {
     "calendar": "api:summit-calendar",
+    "popolo": "api:popolo",
     "token": "api:token",
     "schema": "schema",
     "docs": "swagger-ui",
