@@ -264,3 +264,13 @@ def test_the_admin_edits_a_summits_names(client, staff, article_and_context):
     assert refused.status_code == 200
     assert "A BCP 47 language tag" in refused.content.decode()
     assert summit.other_names.count() == 2
+
+
+def test_the_admin_finds_a_country_and_a_summit_by_a_name_in_another_language(
+    client, staff, article_and_context
+):
+    client.force_login(staff)
+    countries = client.get(reverse("admin:summits_country_changelist"), {"q": "日本"})
+    assert [country.code for country in countries.context["cl"].result_list] == ["JP"]
+    summits = client.get(reverse("admin:summits_summit_changelist"), {"q": "ワシントン"})
+    assert [summit.slug for summit in summits.context["cl"].result_list] == ["nato-2024-washington"]
