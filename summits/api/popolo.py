@@ -61,6 +61,8 @@ class PopoloView(StrictQueryParametersMixin, generics.GenericAPIView):
     filter_backends = [filters.FilterBackend, filters.SearchFilter]
     search_fields = SummitViewSet.search_fields
     pagination_class = None
+    # JSON only: the document is JSON whatever the client accepts, and so is every error.
+    renderer_classes = api_settings.DEFAULT_RENDERER_CLASSES[:1]
     # Anonymous reads are public everywhere; here there is nothing to write, so others get 405.
     permission_classes = [AllowAny]
     schema = PopoloSchema()

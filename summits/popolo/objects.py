@@ -95,7 +95,7 @@ def membership(row: Row, link: Link) -> PopoloObject:
     """A leader's office, as a membership of the leader's country, with the term's dates."""
     return {
         "id": membership_id(row["slug"]),
-        "label": f"{row['office']} of {row['country__name']}",
+        "label": f"{row['office']}, {row['country__name']}",
         "role": row["office"],
         "person_id": person_id(row["slug"]),
         "organization_id": country_id(row["country__code"]),
