@@ -15,6 +15,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.reverse import reverse
 from rest_framework.settings import api_settings
@@ -62,7 +63,7 @@ class PopoloView(StrictQueryParametersMixin, generics.GenericAPIView):
     search_fields = SummitViewSet.search_fields
     pagination_class = None
     # JSON only: the document is JSON whatever the client accepts, and so is every error.
-    renderer_classes = api_settings.DEFAULT_RENDERER_CLASSES[:1]
+    renderer_classes = cast("list[type[BaseRenderer]]", api_settings.DEFAULT_RENDERER_CLASSES[:1])
     # Anonymous reads are public everywhere; here there is nothing to write, so others get 405.
     permission_classes = [AllowAny]
     schema = PopoloSchema()
