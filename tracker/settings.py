@@ -168,6 +168,8 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+# The change feed's log is the database's record of writes: dumpdata and loaddata skip it.
+DATABASE_ROUTERS = ["summits.models.changes.ChangeLogRouter"]
 # A request's writes land together or not at all.
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 # A connection outlives its request (opening one costs ~3 ms on PostgreSQL, more than most
@@ -244,6 +246,10 @@ if not RELEASE and not DEBUG:
             "RELEASE must be set in the environment when DEBUG is off outside a git checkout "
             "(e.g. the deployed commit or version)."
         )
+
+# How long the change feed (/api/changes/) keeps a change: `manage.py prune_changes` deletes
+# older ones, and a client whose token is older re-syncs.
+CHANGE_FEED_RETENTION_DAYS = env.int("CHANGE_FEED_RETENTION_DAYS", default=30)
 
 # Shared by every app server: throttle counters live here. Redis in production
 # (CACHE_URL=redis://127.0.0.1:6379/0); one process's memory for a first run.

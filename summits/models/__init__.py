@@ -11,6 +11,7 @@ The models live by subject in this package; everything is importable from `summi
 from summits.models.actors import Country, Leader, Organization
 from summits.models.attendances import Attendance, AttendanceRole, AttendanceStatus, StatusChange
 from summits.models.base import ISO_COUNTRY_CODE, SHA256_HEX, ConstraintFieldsModel, NaturalKeyModel
+from summits.models.changes import Change, ChangeHorizon, ChangeKind, RecordType, feed_bounds
 from summits.models.meetings import Summit, SummitKind, SummitQuerySet, SummitStatus
 from summits.models.names import LeaderName, OrganizationName, OtherName, SummitName
 from summits.models.sources import CITATION_TARGETS, Citation, CitationBasis, Source
@@ -22,6 +23,9 @@ __all__ = [
     "Attendance",
     "AttendanceRole",
     "AttendanceStatus",
+    "Change",
+    "ChangeHorizon",
+    "ChangeKind",
     "Citation",
     "CitationBasis",
     "ConstraintFieldsModel",
@@ -32,6 +36,7 @@ __all__ = [
     "Organization",
     "OrganizationName",
     "OtherName",
+    "RecordType",
     "Source",
     "StatusChange",
     "Summit",
@@ -39,4 +44,5 @@ __all__ = [
     "SummitName",
     "SummitQuerySet",
     "SummitStatus",
+    "feed_bounds",
 ]

@@ -1,5 +1,6 @@
-"""Writes that are more than one save: the status workflow (`statuses`) and the bulk import of
-attendances (`bulk_import`). Import them from here: `from summits.services import ...`."""
+"""Writes that are more than one save: the status workflow (`statuses`), the bulk import of
+attendances (`bulk_import`) and the change feed's retention (`changes`). Import them from here:
+`from summits.services import ...`."""
 
 from summits.services.bulk_import import (
     IMPORT_BATCH,
@@ -8,6 +9,7 @@ from summits.services.bulk_import import (
     ImportReport,
     attendances_import,
 )
+from summits.services.changes import PruneReport, changes_prune
 from summits.services.statuses import (
     StatusRefused,
     attendance_record_status,
@@ -24,12 +26,14 @@ __all__ = [
     "MAX_IMPORT_ERRORS",
     "ImportRejected",
     "ImportReport",
+    "PruneReport",
     "StatusRefused",
     "attendance_record_status",
     "attendance_refresh_status",
     "attendances_import",
     "attendances_record_status",
     "attendances_refresh_status_by_id",
+    "changes_prune",
     "status_change_delete",
     "status_change_save",
     "status_changes_delete",
