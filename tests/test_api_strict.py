@@ -241,6 +241,7 @@ def test_the_api_root_says_what_the_api_is_and_links_docs_calendar_and_token(
         "citations": "http://testserver/api/citations/",
         "calendar": "http://testserver/api/summits/calendar.ics",
         "popolo": "http://testserver/api/popolo/",
+        "changes": "http://testserver/api/changes/",
         "token": "http://testserver/api/auth/token/",
         "schema": "http://testserver/api/schema/",
         "docs": "http://testserver/api/docs/",

@@ -359,7 +359,10 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {
         "AttendanceStatusEnum": "summits.models.AttendanceStatus",
+        "ChangeKindEnum": "summits.models.ChangeKind",
+        "RecordTypeEnum": "summits.models.RecordType",
         "DatePrecisionEnum": "summits.dates.DatePrecision",
+        "KindEnum": "summits.models.SummitKind",
         "SummitStatusEnum": "summits.models.SummitStatus",
     },
 }

@@ -13,6 +13,7 @@ from summits.api.strictness import StrictQueryParametersMixin
 ROOT_LINKS = {
     "calendar": "api:summit-calendar",
     "popolo": "api:popolo",
+    "changes": "api:changes",
     "token": "api:token",
     "schema": "schema",
     "docs": "swagger-ui",

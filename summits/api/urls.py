@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from summits.api import feeds, popolo, views
+from summits.api import changes, feeds, popolo, views
 from summits.api.auth import obtain_auth_token
 from summits.api.routing import Router, slash_optional
 
@@ -25,6 +25,7 @@ urlpatterns = slash_optional(
         path("auth/token/", obtain_auth_token, name="token"),
         path("summits/calendar.ics", feeds.SummitCalendarView.as_view(), name="summit-calendar"),
         path("popolo/", popolo.PopoloView.as_view(), name="popolo"),
+        path("changes/", changes.ChangeFeedView.as_view(), name="changes"),
         *router.urls,
     ]
 )
