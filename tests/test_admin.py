@@ -291,11 +291,12 @@ def test_the_summit_page_costs_the_same_queries_for_3_or_30_attendances(
         make_attendance(summit, country, leader=make_leader(country), role="member")
         cite(source, "q", summit=summit, field=f"field_{index}")
 
-    # Savepoint and release, session, user, the summit, its citations and attendances (with
-    # their countries and leaders joined), and the organization and host country of its
-    # autocompletes. No query per attendance: their autocompletes are labelled from the joins.
+    # Savepoint and release, session, user, the summit, its citations, other names and
+    # attendances (with their countries and leaders joined), and the organization and host
+    # country of its autocompletes. No query per attendance: their autocompletes are labelled
+    # from the joins.
     response = measure_change_page(
-        staff_client, admin_url(Summit, "change", summit.pk), django_assert_num_queries, 9
+        staff_client, admin_url(Summit, "change", summit.pk), django_assert_num_queries, 10
     )
 
     attendances = response.context["inline_admin_formsets"][0].formset.forms
