@@ -584,10 +584,11 @@ def test_the_summit_page_lists_its_attendances_and_its_citations(staff_client, a
 
     response = staff_client.get(admin_url(Summit, "change", attendance.summit.pk))
 
-    attendances, citations = (
+    attendances, names, citations = (
         inline.formset.queryset for inline in response.context["inline_admin_formsets"]
     )
     assert list(attendances) == [attendance]
+    assert not names.exists()
     assert [citation.quote for citation in citations] == ["July 9 to 11"]
     assert "July 9 to 11" in response.content.decode()
 

@@ -51,6 +51,17 @@ def _statements(vendor: str, direction: str) -> list[str]:
     raise NotImplementedError(f"No data version triggers for {vendor}.")
 
 
+def _leadername_triggers_again(apps, schema_editor):
+    """Undoing this migration on SQLite rebuilds summits_leadername, which drops its triggers:
+    0009's are made again, as that migration left them."""
+    if schema_editor.connection.vendor == "sqlite":
+        for event in _SQLITE_EVENTS:
+            schema_editor.execute(
+                f"CREATE TRIGGER IF NOT EXISTS summits_leadername_new_data_version_{event.lower()}"
+                f" AFTER {event} ON summits_leadername BEGIN {_SQLITE_NEW_TOKEN} END"
+            )
+
+
 def _triggers(direction: str):
     def run(apps, schema_editor):
         for sql in _statements(schema_editor.connection.vendor, direction):
@@ -66,6 +77,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(migrations.RunPython.noop, _leadername_triggers_again),
         migrations.CreateModel(
             name="HistoricalOrganizationName",
             fields=[
