@@ -32,6 +32,7 @@ def endpoints() -> list[tuple[str, str, bool]]:
             found.append((f"api:{basename}-{extra.url_name}", basename, extra.detail))
     found.append(("api:summit-calendar", "summit", False))
     found.append(("api:popolo", "summit", False))
+    found.append(("api:changes", "change", False))
     return found
 
 
