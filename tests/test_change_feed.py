@@ -201,6 +201,24 @@ def test_a_new_attendance_reports_itself_created_and_its_summit_updated(
     ]
 
 
+@pytest.mark.parametrize(
+    ("edit", "summit_updated"), [({"note": "Noted."}, False), ({"role": "partner"}, True)]
+)
+def test_an_attendance_edited_reports_its_summit_when_the_attendee_list_shows_the_edit(
+    anonymous_client, editor_client, article_and_context, edit, summit_updated
+):
+    attendance = japan_at_nato_2024()
+    start = position(anonymous_client)
+
+    response = editor_client.patch(reverse("api:attendance-detail", args=[attendance.pk]), edit)
+
+    assert response.status_code == 200, response.content
+    assert seen(anonymous_client, start) == [
+        ("attendance", str(attendance.pk), "updated"),
+        *([("summit", "nato-2024-washington", "updated")] if summit_updated else []),
+    ]
+
+
 def test_a_slug_edited_is_the_old_key_deleted_the_new_created_and_its_namers_updated(
     anonymous_client, editor_client, article_and_context
 ):

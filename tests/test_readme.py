@@ -9,8 +9,9 @@ block that follows. A `json` block is compared with the answer pretty-printed (4
 the server's order); anything else as text. A response shown with its headers (`curl -i`) lists
 only the headers it is about: each shown must be sent, others may be too.
 
-The one looseness: a token (40 hex digits) and each part of an ETag (32, 16 and 32 hex digits)
-stand for whatever the server answers. The first time the README shows such a value it is bound
+The one looseness: a token (40 hex digits), each part of an ETag (32, 16 and 32 hex digits) and
+a time the database's clock wrote (`2026-12-01T14:46:35.040000Z`, in the change feed) stand for
+whatever the server answers. The first time the README shows such a value it is bound
 to the server's; from then on the README's value means the server's, in commands and in outputs,
 and two different values in the README must be two different values on the server.
 """
@@ -36,8 +37,12 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 README_ORIGIN = "http://127.0.0.1:8000"
 
-# Tokens and the three parts of an ETag; a sha256 (64 digits) is compared exactly.
-LOOSE = re.compile(r"(?<![0-9a-f])(?:[0-9a-f]{40}|[0-9a-f]{32}|[0-9a-f]{16})(?![0-9a-f])")
+# Tokens and the three parts of an ETag; a sha256 (64 digits) is compared exactly. And a time
+# the database's clock wrote, to the microsecond in UTC.
+TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z"
+LOOSE = re.compile(
+    rf"(?<![0-9a-f])(?:[0-9a-f]{{40}}|[0-9a-f]{{32}}|[0-9a-f]{{16}})(?![0-9a-f])|{TIME}"
+)
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
 HEREDOC = re.compile(r"<<-?\s*'?(\w+)'?")
 
@@ -163,7 +168,8 @@ class Bindings:
                 name = f"loose{len(seen)}"
                 seen[literal] = name
                 groups[name] = literal
-                pattern.append(f"(?P<{name}>[0-9a-f]{{{len(literal)}}})")
+                shape = TIME if re.fullmatch(TIME, literal) else f"[0-9a-f]{{{len(literal)}}}"
+                pattern.append(f"(?P<{name}>{shape})")
         pattern.append(re.escape(expected[cursor:]))
         found = re.fullmatch("".join(pattern), actual)
         if found is None:
@@ -331,6 +337,15 @@ def test_a_token_the_readme_shows_stands_for_the_servers_from_then_on():
         f"Authorization: Token {server_token}"
     )
     assert not bindings.match(readme_token, "9" * 40)
+
+
+def test_a_time_stands_for_the_servers_and_the_same_time_for_the_same():
+    shown = '"time":"2026-12-01T14:46:35.040000Z","at":"2026-12-01T14:46:35.040000Z"'
+    bindings = Bindings()
+
+    assert bindings.match(shown, shown.replace("14:46:35.04", "09:01:02.99"))
+    assert not Bindings().match(shown, shown.replace("35.04", "35.05", 1))
+    assert not Bindings().match('"date":"2024-07-09"', '"date":"2024-07-10"')
 
 
 def test_ids_and_hashes_are_compared_exactly():

@@ -10,8 +10,8 @@ What a write reports:
   attendance names its summit's slug) are updated;
 - a row shown inside another record's representation reports that record updated: a status
   change its attendance (the timeline), an other name its leader, organization or summit, an
-  attendance its summit (the attendee list and count), a citation the record it cites (its
-  evidence).
+  attendance its summit (the attendee list and count: an attendance added or deleted, or its
+  leader, role or status changed), a citation the record it cites (its evidence).
 
 An UPDATE that writes a row as it was is no change. Values computed from other rows (an
 attendance's "first" labels, a summit's anniversary, a leader's country name beside its code)
@@ -61,6 +61,8 @@ class Table:
     key: str | None = None  # the column records elsewhere name a row by
     shown_in: tuple[tuple[str, str], ...] = ()
     named_by: tuple[tuple[str, str], ...] = ()
+    # The columns the records in `shown_in` show of a row, where not all of them.
+    shown_columns: tuple[str, ...] | None = None
 
 
 def _slug_of(table: str, alias: str, column: str) -> str:
@@ -125,6 +127,8 @@ TABLES = (
         key="id",
         shown_in=(("summit", _slug_of("summits_summit", "s", "summit_id")),),
         named_by=(("citation", _naming("id", "summits_citation", "c", "attendance_id")),),
+        # A summit's attendee list: who, for which country, in what role, with what status.
+        shown_columns=("id", "summit_id", "country_id", "leader_id", "role", "status"),
     ),
     Table(
         "summits_statuschange",
@@ -228,12 +232,19 @@ class PostgreSQL(Dialect):
         return "(" + " UNION ALL ".join(f"SELECT {columns} FROM {relation} AS rows" for relation in relations) + ")"
 
     @staticmethod
-    def changed(image: str, other: str) -> str:
-        """The rows of `image` whose other image differs: an UPDATE that writes a row as it
-        was is no change."""
+    def changed(image: str, other: str, columns: tuple[str, ...] | None = None) -> str:
+        """The rows of `image` whose other image differs (in `columns`, or in any column): an
+        UPDATE that writes a row as it was is no change."""
+        if columns is None:
+            same = "other IS NOT DISTINCT FROM r"
+        else:
+            same = (
+                f"({', '.join(f'other.{column}' for column in columns)}) IS NOT DISTINCT FROM"
+                f" ({', '.join(f'r.{column}' for column in columns)})"
+            )
         return (
             f"(SELECT * FROM {image} AS r WHERE NOT EXISTS"
-            f" (SELECT 1 FROM {other} AS other WHERE other.id = r.id AND other IS NOT DISTINCT FROM r))"
+            f" (SELECT 1 FROM {other} AS other WHERE other.id = r.id AND {same}))"
         )
 
     def own(self, table: Table, event: str) -> list[str]:
@@ -259,7 +270,10 @@ class PostgreSQL(Dialect):
         ]
 
     def function(self, table: Table) -> str:
-        changed = self.rows(table, self.changed("old_rows", "new_rows"), self.changed("new_rows", "old_rows"))
+        shown = table.shown_columns
+        changed = self.rows(
+            table, self.changed("old_rows", "new_rows", shown), self.changed("new_rows", "old_rows", shown)
+        )
         # The rows written under a key that was not theirs before.
         rekeyed = (
             f"(SELECT * FROM new_rows AS n WHERE NOT EXISTS"
@@ -360,11 +374,15 @@ class SQLite(Dialect):
         )
 
     @staticmethod
-    def rows(table: Table, *images: str) -> str:
+    def rows(table: Table, *images: str, where: str = "") -> str:
         return "(" + " UNION ALL ".join(
-            "SELECT " + ", ".join(f"{image}.{column} AS {column}" for column in table.columns)
+            "SELECT " + ", ".join(f"{image}.{column} AS {column}" for column in table.columns) + where
             for image in images
         ) + ")"
+
+    @staticmethod
+    def differ(columns) -> str:
+        return "(" + " OR ".join(f'OLD."{column}" IS NOT NEW."{column}"' for column in columns) + ")"
 
     def own(self, table: Table, kind: str, image: str) -> list[str]:
         if table.record is None:
@@ -376,7 +394,11 @@ class SQLite(Dialect):
         `columns` are all the table's columns: an UPDATE that writes a row as it was (every
         column the same) is no change."""
         on, both = f"ON {table.name}", self.rows(table, "OLD", "NEW")
-        changed = "(" + " OR ".join(f'OLD."{column}" IS NOT NEW."{column}"' for column in columns) + ")"
+        changed = self.differ(columns)
+        if table.shown_columns is not None:
+            shown = self.rows(table, "OLD", "NEW", where=f" WHERE {self.differ(table.shown_columns)}")
+        else:
+            shown = both
         created = self.own(table, "created", "NEW")
         deleted = self.own(table, "deleted", "OLD")
         triggers = {
@@ -384,11 +406,11 @@ class SQLite(Dialect):
             "delete": (f"DELETE {on}", deleted + self.reports(table.shown_in, self.rows(table, "OLD"))),
         }
         if table.key is None:
-            triggers["update"] = (f"UPDATE {on} WHEN {changed}", self.reports(table.shown_in, both))
+            triggers["update"] = (f"UPDATE {on} WHEN {changed}", self.reports(table.shown_in, shown))
             return triggers
         triggers["update"] = (
             f"UPDATE {on} WHEN OLD.{table.key} IS NEW.{table.key} AND {changed}",
-            self.own(table, "updated", "NEW") + self.reports(table.shown_in, both),
+            self.own(table, "updated", "NEW") + self.reports(table.shown_in, shown),
         )
         triggers["rekey"] = (
             f"UPDATE {on} WHEN OLD.{table.key} IS NOT NEW.{table.key}",
@@ -428,10 +450,10 @@ class SQLite(Dialect):
 
 
 def sqlite_triggers(connection) -> list[str]:
-    """The SQLite triggers, for the tables' columns as they are now, each made if missing.
+    """The SQLite triggers made again, for the tables' columns as they are now.
 
-    A later migration that rebuilds one of these tables (or adds a column) drops them (or
-    compares a column too few): it drops what is left of them and runs these again.
+    A later migration that rebuilds one of these tables (an altered column) loses its
+    triggers, and one that adds a column leaves them comparing a column too few: it runs these.
     """
     dialect = SQLite()
     statements = []
@@ -439,10 +461,10 @@ def sqlite_triggers(connection) -> list[str]:
         for table in TABLES:
             columns = [column.name for column in connection.introspection.get_table_description(cursor, table.name)]
             for name, (event, body) in dialect.triggers(table, columns).items():
-                statements.append(
-                    f"CREATE TRIGGER IF NOT EXISTS {table.name}_changes_{name} AFTER {event}"
-                    f" BEGIN {' '.join(body)} END"
-                )
+                statements += [
+                    f"DROP TRIGGER IF EXISTS {table.name}_changes_{name}",
+                    f"CREATE TRIGGER {table.name}_changes_{name} AFTER {event} BEGIN {' '.join(body)} END",
+                ]
     return statements
 
 
