@@ -162,6 +162,33 @@ def test_a_repeated_get_of_unchanged_data_answers_304_after_one_query(anonymous_
     ]
 
 
+def test_an_early_304_says_what_the_200_varies_on(anonymous_client, world):
+    # A cache that updates its stored headers from a 304 must still key the body by language.
+    tag = etag(anonymous_client, summit_url())
+    full = anonymous_client.get(summit_url())
+
+    early = anonymous_client.get(summit_url(), HTTP_IF_NONE_MATCH=tag)
+
+    assert early.status_code == 304
+    vary = {header.strip() for header in early["Vary"].split(",")}
+    assert vary >= {header.strip() for header in full["Vary"].split(",")}
+    assert "Accept-Language" in vary
+
+
+@pytest.mark.parametrize(
+    "forged",
+    ["<script>alert(1)</script>", "x" * 7000, "ZZ", ""],
+    ids=["markup", "long", "not-hex", "empty"],
+)
+def test_an_etag_whose_body_hash_is_not_one_is_never_echoed(anonymous_client, world, forged):
+    version, key, _ = conditional.etag_parts(etag(anonymous_client, summit_url()))
+
+    response = anonymous_client.get(summit_url(), HTTP_IF_NONE_MATCH=f'"{version}.{key}.{forged}"')
+
+    assert response.status_code == 200
+    assert response["ETag"] != f'"{version}.{key}.{forged}"'
+
+
 def test_lists_carry_etags_and_answer_304_too(anonymous_client, world):
     url = reverse("api:attendance-list")
     tag = etag(anonymous_client, url)

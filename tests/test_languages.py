@@ -274,3 +274,25 @@ def test_the_admin_finds_a_country_and_a_summit_by_a_name_in_another_language(
     assert [country.code for country in countries.context["cl"].result_list] == ["JP"]
     summits = client.get(reverse("admin:summits_summit_changelist"), {"q": "ワシントン"})
     assert [summit.slug for summit in summits.context["cl"].result_list] == ["nato-2024-washington"]
+
+
+def test_a_conditional_write_holds_against_what_the_client_read_in_its_language(
+    editor_client, article_and_context
+):
+    url = reverse("api:leader-detail", args=["fumio-kishida"])
+    japanese = editor_client.get(url, HTTP_ACCEPT_LANGUAGE="ja")["ETag"]
+    english = editor_client.get(url)["ETag"]
+    change = {"office": "Prime Minister"}
+
+    stale = editor_client.patch(
+        url, change, format="json", HTTP_ACCEPT_LANGUAGE="ja", HTTP_IF_MATCH=english
+    )
+    written = editor_client.patch(
+        url, change, format="json", HTTP_ACCEPT_LANGUAGE="ja", HTTP_IF_MATCH=japanese
+    )
+
+    assert stale.status_code == 412  # the English body is not what this client read
+    assert written.status_code == 200, written.content
+    assert written.json()["name"] == "岸田文雄"
+    assert written["Content-Language"] == "ja, en"
+    assert written["ETag"] == editor_client.get(url, HTTP_ACCEPT_LANGUAGE="ja")["ETag"]

@@ -6,9 +6,17 @@ from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags, quote_etag
 
-from summits.api.conditional import data_version, etag_parts, make_etag, throttled, variant
+from summits.api.conditional import (
+    RESPONSE_VARY,
+    data_version,
+    etag_parts,
+    make_etag,
+    throttled,
+    variant,
+)
 from summits.api.errors import COLLIDED, database_unavailable, error_response, transaction_collided
 from tracker.errors import database_unavailable_page, is_json_path, plain_error_page
 
@@ -149,8 +157,12 @@ class RepresentationETagMiddleware:
 def _not_modified(etag: str, response: HttpResponse | None = None) -> HttpResponse:
     not_modified = HttpResponseNotModified()
     not_modified["ETag"] = etag
-    if response is not None:
-        for header in ("Cache-Control", "Content-Location", "Expires", "Vary"):
-            if header in response:
-                not_modified[header] = response[header]
+    if response is None:
+        # Before the view: what its 200 would vary on, so that a cache updating its stored
+        # headers from this 304 never serves one language's body for another.
+        patch_vary_headers(not_modified, RESPONSE_VARY)
+        return not_modified
+    for header in ("Cache-Control", "Content-Location", "Expires", "Vary"):
+        if header in response:
+            not_modified[header] = response[header]
     return not_modified

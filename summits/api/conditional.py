@@ -24,6 +24,7 @@ writes concurrently enough to notice.
 
 import hashlib
 import math
+import re
 import secrets
 from importlib import metadata
 from typing import cast
@@ -97,9 +98,17 @@ def etag_parts(tag: str, *, weak: bool = True) -> tuple[str, str, str] | None:
         if not weak:
             return None
         tag = tag[2:]
-    version, _, rest = tag.strip('"').partition(".")
-    key, _, digest = rest.partition(".")
-    return (version, key, digest) if version and key and digest else None
+    found = _TAG_PARTS.match(tag.strip('"'))
+    return (found["version"], found["key"], found["digest"]) if found else None
+
+
+# What make_etag writes: the data version (or "-" before there is one), the variant, the hash.
+_TAG_PARTS = re.compile(
+    r"^(?P<version>[0-9a-f]{32}|-)\.(?P<key>[0-9a-f]{16})\.(?P<digest>[0-9a-f]{32})$"
+)
+
+# The request headers a representation varies on, as caches are told (`Vary`).
+RESPONSE_VARY = ("Accept", "Accept-Language", "Cookie")
 
 
 def streamed_etag(request: HttpRequest) -> str:

@@ -128,15 +128,9 @@ class TrackerModelViewSet(StrictQueryParametersMixin, viewsets.ModelViewSet):
             request.accepted_renderer = json = self.renderer_classes[0]()
             request.accepted_media_type = json.media_type
         response = super().finalize_response(request, response, *args, **kwargs)
-        if (
-            isinstance(response, Response)
-            and not response.exception
-            and request.method in SAFE_METHODS
-            and isinstance(response.data, dict | list)
-        ):
-            localizer = self.localizer()
-            localizer.localize(response.data, named_by_slug=self.named_by_slug)
-            response["Content-Language"] = localizer.content_language
+        answered = isinstance(response, Response) and not response.exception
+        if answered and isinstance(response.data, dict | list):
+            response["Content-Language"] = self.localized(response.data)
         patch_vary_headers(response, ["Accept-Language"])
         return response
 
@@ -150,6 +144,16 @@ class TrackerModelViewSet(StrictQueryParametersMixin, viewsets.ModelViewSet):
 
     def localizer(self) -> Localizer:
         return Localizer.for_header(self.request.headers.get("Accept-Language", ""))
+
+    def localized(self, data: Any) -> str:
+        """Puts `data`'s names into the client's languages, once (a write's response is
+        localized before its ETag is made); returns its Content-Language."""
+        localized = self.__dict__.setdefault("_localized", {})
+        if id(data) not in localized:
+            localizer = self.localizer()
+            localizer.localize(data, named_by_slug=self.named_by_slug)
+            localized[id(data)] = (data, localizer.content_language)
+        return localized[id(data)][1]
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -166,7 +170,12 @@ class TrackerModelViewSet(StrictQueryParametersMixin, viewsets.ModelViewSet):
 
     def check_if_match(self, instance) -> None:
         header = self.request.headers.get("If-Match")
-        if header is not None and not if_match_holds(header, self.read_representation(instance)):
+        if header is None:
+            return
+        # The representation the client read, in the languages it reads in.
+        representation = self.read_representation(instance)
+        self.localized(representation)
+        if not if_match_holds(header, representation):
             raise PreconditionFailed()
 
     def read_representation(self, instance):
@@ -183,6 +192,7 @@ class TrackerModelViewSet(StrictQueryParametersMixin, viewsets.ModelViewSet):
 
     def update(self, request, *args, **kwargs):
         response = super().update(request, *args, **kwargs)
+        self.localized(response.data)
         response["ETag"] = representation_etag(request, response.data)
         return response
 
