@@ -296,3 +296,47 @@ def test_a_conditional_write_holds_against_what_the_client_read_in_its_language(
     assert written.json()["name"] == "岸田文雄"
     assert written["Content-Language"] == "ja, en"
     assert written["ETag"] == editor_client.get(url, HTTP_ACCEPT_LANGUAGE="ja")["ETag"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "error"),
+    [
+        ((("ja", "山田"), ("JA", "田中")), "Another row has a name in this language."),
+        # Django's own formset check, for the unconditional unique constraint.
+        ((("", "Kishida F."), ("", "Kishida F.")), "Please correct the duplicate data"),
+    ],
+    ids=["one-language-twice", "one-spelling-twice"],
+)
+def test_two_new_names_that_clash_are_a_form_error_not_a_server_error(
+    client, staff, article_and_context, rows, error
+):
+    client.force_login(staff)
+    leader = Leader.objects.get(slug="chris-hipkins")  # no other names yet
+    url = reverse("admin:summits_leader_change", args=[leader.pk])
+    data = form_data(client.get(url))
+    data["other_names-TOTAL_FORMS"] = str(len(rows))
+    for index, (language, name) in enumerate(rows):
+        data.update({f"other_names-{index}-language": language, f"other_names-{index}-name": name})
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not leader.other_names.exists()
+
+
+def test_a_row_that_takes_another_rows_language_is_a_form_error(client, staff, article_and_context):
+    client.force_login(staff)
+    leader = Leader.objects.get(slug="yoon-suk-yeol")  # ja and ko names
+    url = reverse("admin:summits_leader_change", args=[leader.pk])
+    page = client.get(url)
+    data = form_data(page)
+    rows = page.context["inline_admin_formsets"][0].formset.forms
+    korean = next(i for i, form in enumerate(rows) if form.instance.language == "ko")
+    data[f"other_names-{korean}-language"] = "ja"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert "Another row has a name in this language." in response.content.decode()
+    assert set(leader.other_names.values_list("language", flat=True)) == {"ja", "ko"}

@@ -2,10 +2,12 @@
 
 from django.contrib import admin
 from django.db.models import Prefetch
+from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from summits.admin.base import AutocompleteLabelsMixin
+from summits.languages import canonical_tag
 from summits.models import (
     Attendance,
     Citation,
@@ -98,11 +100,42 @@ class StatusChangeInline(ReadOnlyInline):
         )
 
 
+class OtherNamesFormSet(BaseInlineFormSet):
+    """A record's other names as one form: two rows with one language tag (`ja` and `JA` are
+    one), or one name twice, are errors on the rows, as the database would refuse them."""
+
+    def clean(self) -> None:
+        super().clean()
+        languages: set[str] = set()
+        names: set[tuple[str, str]] = set()
+        for form in self._rows_kept():
+            name = form.cleaned_data.get("name")
+            given = form.cleaned_data.get("language") or ""
+            language = canonical_tag(given) or given
+            if not name:
+                continue
+            if language and language in languages:
+                form.add_error("language", "Another row has a name in this language.")
+            elif (name, language) in names:
+                form.add_error("name", "Another row has this name.")
+            if language:
+                languages.add(language)
+            names.add((name, language))
+
+    def _rows_kept(self):
+        """The rows that will be saved: shown with a value, and not marked for deletion."""
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if data and not data.get("DELETE"):
+                yield form
+
+
 class OtherNameInline(admin.TabularInline):
     """A record's other names: its name in other languages (by BCP 47 tag, one per tag) and
     spellings the records give (no tag). The API answers names in the language a client asks
     for, and searches find the record by any of them."""
 
+    formset = OtherNamesFormSet
     fields = ("language", "name")
     extra = 1
     verbose_name = "other name"
