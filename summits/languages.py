@@ -40,15 +40,22 @@ def canonical_tag(tag: str) -> str | None:
     if found is None:
         return None
     language = found["language"].lower()
-    if not _known_language(language):
+    variants = [variant.lower() for variant in found["variants"].split("-") if variant]
+    if language in _NO_LANGUAGE or not _known_language(language):
+        return None
+    if len(set(variants)) != len(variants):  # RFC 5646 2.2.5: a variant once
         return None
     parts = [language]
     if found["script"]:
         parts.append(found["script"].title())
     if found["region"]:
         parts.append(found["region"].upper())
-    parts.extend(variant.lower() for variant in found["variants"].split("-") if variant)
+    parts.extend(variants)
     return "-".join(parts)
+
+
+# ISO 639's codes for no particular language: a name in none of them is a spelling (no tag).
+_NO_LANGUAGE = {"mis", "mul", "und", "zxx"}
 
 
 @cache
@@ -56,6 +63,14 @@ def _known_language(code: str) -> bool:
     if len(code) == 2:
         return pycountry.languages.get(alpha_2=code) is not None
     return pycountry.languages.get(alpha_3=code) is not None
+
+
+def without_variants(tag: str) -> str:
+    """A canonical tag's language, script and region only: de-CH-1996 is de-CH."""
+    found = _TAG.match(tag)
+    if found is None:
+        return tag
+    return "-".join(part for part in (found["language"], found["script"], found["region"]) if part)
 
 
 def is_english(tag: str) -> bool:
@@ -85,11 +100,25 @@ def best_match(wanted: str, available: Iterable[str]) -> str | None:
 
 
 def _subtags(tag: str) -> tuple[str, str, str]:
-    """A canonical tag's language, script and region ("" where it gives none)."""
+    """A canonical tag's language, script and region ("" where it gives none); Chinese with a
+    region and no script takes the region's script (CLDR's likely subtags), so that zh-CN is
+    never served a name in zh-Hant."""
     found = _TAG.match(tag)
     if found is None:
         return (tag, "", "")
-    return (found["language"], found["script"] or "", found["region"] or "")
+    language, region = found["language"], found["region"] or ""
+    script = found["script"] or _LIKELY_SCRIPTS.get((language, region), "")
+    return (language, script, region)
+
+
+_LIKELY_SCRIPTS = {
+    ("zh", "CN"): "Hans",
+    ("zh", "SG"): "Hans",
+    ("zh", "MY"): "Hans",
+    ("zh", "TW"): "Hant",
+    ("zh", "HK"): "Hant",
+    ("zh", "MO"): "Hant",
+}
 
 
 # pycountry's catalogs are named by gettext locale (zh_TW, sr@latin); their tags name the

@@ -30,6 +30,8 @@ WASHINGTON_JA = "NATO首脳会議（2024年、ワシントン）"  # noqa: RUF00
         ("ja-", None),
         ("japanese", None),
         ("en-x-private", None),  # private use is not taken
+        ("de-1996-1996", None),  # a variant once
+        ("und", None),  # no particular language: a spelling has no tag
         ("", None),
         ("*", None),
     ],
@@ -340,3 +342,27 @@ def test_a_row_that_takes_another_rows_language_is_a_form_error(client, staff, a
     assert response.status_code == 200
     assert "Another row has a name in this language." in response.content.decode()
     assert set(leader.other_names.values_list("language", flat=True)) == {"ja", "ko"}
+
+
+def test_a_reader_of_simplified_chinese_is_never_served_a_traditional_name(
+    anonymous_client, article_and_context
+):
+    leader = Leader.objects.get(slug="fumio-kishida")
+    LeaderName.objects.create(leader=leader, name="岸田文雄 (Hant)", language="zh-Hant")
+    url = reverse("api:leader-detail", args=["fumio-kishida"])
+
+    simplified = get(anonymous_client, url, "zh-CN")
+    traditional = get(anonymous_client, url, "zh-TW")
+
+    assert simplified.json()["name"] == "Fumio Kishida"
+    assert simplified.json()["country_name"] == "日本"  # pycountry's zh_CN
+    assert simplified["Content-Language"] == "zh-Hans-CN, en"
+    assert traditional.json()["name"] == "岸田文雄 (Hant)"
+
+
+def test_a_csv_file_names_a_few_of_the_clients_languages_without_variants(
+    anonymous_client, article_and_context
+):
+    many = ", ".join(f"de-{n}996-{'abcde'}" for n in range(1, 10))
+    response = get(anonymous_client, reverse("api:country-list"), f"ja-JP, {many}", format="csv")
+    assert response["Content-Language"] == "ja-JP, de, en"

@@ -20,11 +20,20 @@ from typing import Any
 
 from django.db.models import Model
 
-from summits.languages import ENGLISH, best_match, canonical_tag, country_names, is_english
+from summits.languages import (
+    ENGLISH,
+    best_match,
+    canonical_tag,
+    country_names,
+    is_english,
+    without_variants,
+)
 from summits.models import LeaderName, OrganizationName, SummitName
 
 # An Accept-Language header's ranges read at most (the rest are ignored).
 MAX_RANGES = 16
+# Languages a streamed body's Content-Language names at most, before English.
+_MAX_CONTENT_LANGUAGES = 4
 
 # In a JSON object, a key naming a record beside the key that names it in words.
 _NAME_BESIDE = {
@@ -91,13 +100,14 @@ class Localizer:
 
     @property
     def accepted_before_english(self) -> str:
-        """The languages a body streamed in the client's languages may hold names in."""
-        languages = []
+        """The languages a body streamed in the client's languages may hold names in: the
+        first few the client prefers to English, without variants."""
+        languages: list[str] = []
         for language in self.languages:
-            if is_english(language):
+            if is_english(language) or len(languages) == _MAX_CONTENT_LANGUAGES:
                 break
-            languages.append(language)
-        return ", ".join([*languages, ENGLISH])
+            languages.append(without_variants(language))
+        return ", ".join([*dict.fromkeys(languages), ENGLISH])
 
     def localize(self, data: Any, *, named_by_slug: str | None) -> Any:
         """`data` (JSON-ready) with its names in the client's languages, changed in place.
