@@ -6,8 +6,10 @@ import datetime as dt
 import importlib
 import io
 import itertools
+import secrets
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
@@ -20,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from summits.api.changes import ROUTES, token
+from summits.api.changes import ROUTES
 from summits.historyatstate.importer import historyatstate_import
 from summits.models import (
     Attendance,
@@ -37,6 +39,7 @@ from summits.models import (
     Summit,
     SummitName,
 )
+from summits.models.changes import ChangeFeed
 from summits.services import ImportRejected, attendances_import
 from tests.test_admin import form_data
 
@@ -83,6 +86,16 @@ def seen(client, url: str) -> Seen:
 def refused(client, after: str) -> tuple[int, dict]:
     response = client.get(FEED, {"after": after})
     return response.status_code, response.json()["errors"][0]
+
+
+def token_of(next_url: str) -> str:
+    """The token a `next` link holds."""
+    return parse_qs(urlsplit(next_url).query)["after"][0]
+
+
+def position_of(next_url: str) -> int:
+    """The position a `next` link's token names (its first 16 digits)."""
+    return int(token_of(next_url)[:16], 16)
 
 
 @pytest.fixture(autouse=True)
@@ -497,10 +510,13 @@ def test_without_after_the_feed_starts_at_the_oldest_change_kept(anonymous_clien
     first = anonymous_client.get(FEED, {"page_size": 1}).json()
 
     assert first["results"][0]["key"] == oldest.record_key
-    assert first["next"].endswith(f"after={token(oldest.id)}&page_size=1")
+    assert position_of(first["next"]) == oldest.id
+    assert first["next"].endswith("&page_size=1")
 
 
-@pytest.mark.parametrize("after", ["abc", "LATEST", "0" * 15, "0" * 17, "g" * 16, "-1"])
+@pytest.mark.parametrize(
+    "after", ["abc", "LATEST", "0" * 31, "0" * 33, "g" * 32, "A" * 32, "-1", " " + "0" * 32]
+)
 def test_a_malformed_token_is_refused_saying_to_start_again(anonymous_client, article, after):
     status, error = refused(anonymous_client, after)
 
@@ -510,9 +526,133 @@ def test_a_malformed_token_is_refused_saying_to_start_again(anonymous_client, ar
 
 
 def test_a_token_the_feed_never_gave_is_refused(anonymous_client, article):
-    status, error = refused(anonymous_client, "f" * 16)
+    status, error = refused(anonymous_client, "f" * 32)
 
     assert (status, error["code"], error["attr"]) == (400, "unknown_token", "after")
+
+
+def test_a_position_without_its_check_as_the_feed_gave_before_checks_is_refused(
+    anonymous_client, article
+):
+    # It cannot be verified: any 16 hex digits up to the newest change would pass.
+    status, error = refused(anonymous_client, token_of(position(anonymous_client))[:16])
+
+    assert (status, error["code"]) == (400, "invalid_token")
+    assert "Mirror the data again" in error["detail"]
+
+
+def restore_to(next_url: str) -> None:
+    """As if a backup taken at the `next_url` position were restored: the changes after it are
+    gone, and the next write is numbered right after it again."""
+    kept = position_of(next_url)
+    Change.objects.filter(id__gt=kept).delete()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence('summits_change', 'id'), %s)", [kept]
+            )
+        else:
+            cursor.execute(
+                "UPDATE sqlite_sequence SET seq = %s WHERE name = 'summits_change'", [kept]
+            )
+
+
+def edit_city(client, slug: str, city: str) -> None:
+    response = client.patch(reverse("api:summit-detail", args=[slug]), {"city": city})
+    assert response.status_code == 200, response.content
+
+
+def test_a_token_from_before_a_restore_is_refused_once_new_writes_reuse_its_position(
+    anonymous_client, editor_client, article
+):
+    backup = position(anonymous_client)
+    edit_city(editor_client, "nato-2022-spain", "Madrid, Spain")
+    lost = position(anonymous_client)  # a mirror's position, at a change the restore loses
+
+    restore_to(backup)
+    edit_city(editor_client, "nato-2023-lithuania", "Vilnius, Lithuania")
+
+    assert Change.objects.filter(id=position_of(lost), record_key="nato-2023-lithuania").exists()
+    status, error = refused(anonymous_client, token_of(lost))
+    assert (status, error["code"], error["attr"]) == (400, "unknown_token", "after")
+    assert "Mirror the data again" in error["detail"]
+    assert anonymous_client.get(backup).status_code == 200  # the backup's own position holds
+
+
+def test_a_restores_change_of_the_same_record_at_another_time_is_another_position(
+    anonymous_client, editor_client, article
+):
+    backup = position(anonymous_client)
+    edit_city(editor_client, "nato-2022-spain", "Madrid, Spain")
+    lost = position(anonymous_client)
+
+    restore_to(backup)
+    edit_city(editor_client, "nato-2022-spain", "Madrid")
+    # The same record, kind and position; the database's clock has moved on.
+    redone = Change.objects.get(id=position_of(lost))
+    Change.objects.filter(id=redone.id).update(time=redone.time + dt.timedelta(milliseconds=1))
+
+    assert (redone.record_key, redone.kind) == ("nato-2022-spain", "updated")
+    assert refused(anonymous_client, token_of(lost))[1]["code"] == "unknown_token"
+
+
+def test_a_token_from_another_database_is_refused_at_any_position(
+    anonymous_client, editor_client, article
+):
+    start = position(anonymous_client)
+    edit_city(editor_client, "nato-2022-spain", "Madrid, Spain")
+    given = [start, position(anonymous_client), anonymous_client.get(FEED).json()["next"]]
+
+    # Another database with the same log: only its secret differs.
+    ChangeFeed.objects.update(secret=secrets.token_hex(16))
+
+    for next_url in given:
+        status, error = refused(anonymous_client, token_of(next_url))
+        assert (status, error["code"]) == (400, "unknown_token"), next_url
+    assert anonymous_client.get(position(anonymous_client)).status_code == 200
+
+
+@pytest.mark.parametrize("digit", [16, 31])
+def test_a_token_whose_check_is_altered_is_refused(anonymous_client, article, digit):
+    given = token_of(position(anonymous_client))
+    forged = given[:digit] + ("0" if given[digit] != "0" else "1") + given[digit + 1 :]
+
+    status, error = refused(anonymous_client, forged)
+
+    assert (status, error["code"]) == (400, "unknown_token")
+
+
+def test_a_check_holds_only_at_its_own_position(anonymous_client, editor_client, article):
+    edit_city(editor_client, "nato-2022-spain", "Madrid, Spain")
+    given = token_of(position(anonymous_client))
+    earlier = f"{int(given[:16], 16) - 1:016x}{given[16:]}"
+
+    assert Change.objects.filter(id=int(earlier[:16], 16)).exists()
+    assert refused(anonymous_client, earlier)[1]["code"] == "unknown_token"
+
+
+def test_latest_on_an_empty_log_is_the_origin_which_only_this_database_accepts(
+    anonymous_client, db
+):
+    origin = position(anonymous_client)
+    assert position_of(origin) == 0
+    Country.objects.create(code="FR", name="France")
+
+    assert seen(anonymous_client, origin) == [("country", "FR", "created")]
+    assert anonymous_client.get(FEED).json()["next"] == anonymous_client.get(origin).json()["next"]
+    ChangeFeed.objects.update(secret=secrets.token_hex(16))
+    assert refused(anonymous_client, token_of(origin))[1]["code"] == "unknown_token"
+
+
+def test_a_deleted_secret_is_made_anew_and_no_earlier_token_holds(anonymous_client, article):
+    given = position(anonymous_client)
+
+    ChangeFeed.objects.all().delete()
+
+    assert refused(anonymous_client, token_of(given))[1]["code"] == "unknown_token"
+    assert anonymous_client.get(position(anonymous_client)).status_code == 200
+    assert ChangeFeed.objects.get().secret
+    assert refused(anonymous_client, token_of(given))[1]["code"] == "unknown_token"
 
 
 def test_a_blank_after_is_the_start_of_the_feed(anonymous_client, article):
@@ -554,21 +694,54 @@ def test_pruning_deletes_older_changes_and_expires_the_tokens_before_them(
     before = position(anonymous_client)
     summit = reverse("api:summit-detail", args=["nato-2022-spain"])
     editor_client.patch(summit, {"city": "Madrid, Spain"})
+    # Made 31 days ago (a token's check covers its change's time: age them before taking one).
+    Change.objects.update(time=dt.datetime.now(dt.UTC) - dt.timedelta(days=31))
     middle = position(anonymous_client)
     editor_client.patch(summit, {"city": "Madrid"})
-    old = Change.objects.filter(id__lte=int(middle.rpartition("=")[2], 16))
-    old.update(time=dt.datetime.now(dt.UTC) - dt.timedelta(days=31))
     out = io.StringIO()
 
     call_command("prune_changes", stdout=out)
 
-    assert not Change.objects.filter(id__lte=int(middle.rpartition("=")[2], 16)).exists()
-    assert "a token before" in out.getvalue()
-    status, error = refused(anonymous_client, before.rpartition("=")[2])
+    assert not Change.objects.filter(id__lte=position_of(middle)).exists()
+    assert f"is before {token_of(middle)[:16]} is expired" in out.getvalue()
+    status, error = refused(anonymous_client, token_of(before))
     assert (status, error["code"]) == (400, "expired_token")
-    assert "30 days" in error["detail"]
+    assert "Mirror the data again" in error["detail"]
     assert seen(anonymous_client, middle) == [("summit", "nato-2022-spain", "updated")]
     assert anonymous_client.get(FEED).json()["results"][0]["key"] == "nato-2022-spain"
+
+
+def test_a_token_at_the_newest_change_holds_once_a_prune_makes_it_the_horizon(
+    anonymous_client, editor_client, article
+):
+    caught_up = position(anonymous_client)
+
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=31)):
+        call_command("prune_changes", stdout=io.StringIO())
+
+    assert ChangeHorizon.objects.get().position == position_of(caught_up)
+    assert not Change.objects.exists()
+    assert anonymous_client.get(caught_up).json() == {"next": caught_up, "results": []}
+    assert position(anonymous_client) == caught_up
+    assert anonymous_client.get(FEED).json()["next"].endswith(token_of(caught_up))
+    edit_city(editor_client, "nato-2022-spain", "Madrid, Spain")
+    assert seen(anonymous_client, caught_up) == [("summit", "nato-2022-spain", "updated")]
+    forged = token_of(caught_up)[:16] + "0" * 16
+    assert refused(anonymous_client, forged)[1]["code"] == "unknown_token"
+
+
+def test_an_expired_token_is_told_no_retention_the_prune_did_not_keep(
+    anonymous_client, editor_client, article
+):
+    before = position(anonymous_client)
+    edit_city(editor_client, "nato-2022-spain", "Madrid, Spain")
+
+    call_command("prune_changes", "--days", "0", stdout=io.StringIO())
+
+    status, error = refused(anonymous_client, token_of(before))
+    assert (status, error["code"]) == (400, "expired_token")
+    assert "days" not in error["detail"]
+    assert "changes since it are gone" in error["detail"]
 
 
 def test_pruning_keeps_the_retention_days_of_changes(anonymous_client, article_and_context):
@@ -591,10 +764,6 @@ def test_pruning_to_the_days_given(anonymous_client, article):
     assert not Change.objects.exists()
 
 
-def position_of(next_url: str) -> int:
-    return int(next_url.rpartition("after=")[2][:16], 16)
-
-
 # Commit order and the number of queries.
 
 
@@ -603,9 +772,11 @@ def test_a_page_runs_the_same_queries_whatever_its_size(
     anonymous_client, many_rows, django_assert_num_queries, page_size
 ):
     assert Change.objects.count() > 100
-    url = f"{FEED}?after={token(Change.objects.order_by('id')[10].id)}&page_size={page_size}"
+    after = token_of(anonymous_client.get(FEED, {"page_size": 11}).json()["next"])
+    url = f"{FEED}?after={after}&page_size={page_size}"
 
-    # The data version, the savepoint of the request and its release, the feed's bounds, a page.
+    # The data version, the savepoint of the request and its release, the feed's bounds (with
+    # the change at the token's position, whose check it must carry), a page.
     with django_assert_num_queries(5):
         response = anonymous_client.get(url)
 
@@ -646,9 +817,31 @@ def test_a_truncate_expires_every_token(anonymous_client, article_and_context):
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE summits_summitname")
 
-    status, error = refused(anonymous_client, before.rpartition("=")[2])
+    status, error = refused(anonymous_client, token_of(before))
     assert (status, error["code"]) == (400, "expired_token")
     assert position(anonymous_client) != before
+
+
+@pytest.mark.postgres
+@needs_postgres
+def test_a_token_at_a_truncates_horizon_is_checked_over_the_horizon(
+    anonymous_client, editor_client, article
+):
+    edit_city(editor_client, "nato-2022-spain", "Madrid, Spain")
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=31)):
+        call_command("prune_changes", stdout=io.StringIO())
+    pruned = position(anonymous_client)
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE summits_summitname")
+
+    assert ChangeHorizon.objects.get().token_check == ""  # not the pruned change's any more
+    truncated = position(anonymous_client)
+    assert position_of(truncated) > position_of(pruned)
+    assert anonymous_client.get(truncated).json() == {"next": truncated, "results": []}
+    assert refused(anonymous_client, token_of(pruned))[1]["code"] == "expired_token"
+    forged = token_of(truncated)[:16] + token_of(pruned)[16:]
+    assert refused(anonymous_client, forged)[1]["code"] == "unknown_token"
 
 
 def test_a_change_names_its_transaction_on_postgresql(db):

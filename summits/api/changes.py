@@ -1,10 +1,10 @@
 """The change feed, `GET /api/changes/`: every create, update and delete of a record, in commit
 order, a page at a time from a position a client keeps (summits.models.changes)."""
 
+import hmac
 import re
 from typing import Any
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -18,12 +18,16 @@ from summits.api.fields import identity_url
 from summits.api.pagination import CursorPagination
 from summits.api.strictness import StrictQueryParametersMixin
 from summits.models import Change, ChangeKind, RecordType, feed_bounds
+from summits.models.changes import CHECK_DIGITS, FeedBounds
 
 AFTER = "after"
 LATEST = "latest"
-# A position as a token: 16 hex digits (a change's id).
-TOKEN = re.compile(r"[0-9a-f]{16}")
-TOKEN_PATTERN = rf"^({LATEST}|[0-9a-f]{{16}})?$"
+# A token: a position (a change's id, or the horizon) in 16 hex digits, then its check
+# (summits.models.changes): a position in this database's history, not just a number.
+POSITION_DIGITS = 16
+TOKEN_DIGITS = POSITION_DIGITS + CHECK_DIGITS
+TOKEN = re.compile(rf"[0-9a-f]{{{TOKEN_DIGITS}}}")
+TOKEN_PATTERN = rf"^({LATEST}|[0-9a-f]{{{TOKEN_DIGITS}}})?$"
 
 # Where each type of record is read: its detail route, and the route's keyword for its key.
 ROUTES = {
@@ -44,44 +48,53 @@ RESYNC = (
 INVALID_TOKEN = "invalid_token"
 EXPIRED_TOKEN = "expired_token"
 UNKNOWN_TOKEN = "unknown_token"
+# A token of 16 digits (a position without its check, as the feed gave before it had checks)
+# cannot be verified: it is refused as not a token.
+MESSAGES = {
+    INVALID_TOKEN: "Not a token of this feed: pass the `next` link of a page as it is, or "
+    f"`latest`. {RESYNC}",
+    EXPIRED_TOKEN: "This token is older than the changes the feed keeps: changes since it are "
+    f"gone. {RESYNC}",
+    UNKNOWN_TOKEN: "This feed did not give this token, or not in the history it holds now: it "
+    "comes from another server, from before the database was restored, or it was altered. "
+    f"{RESYNC}",
+}
 
 
-def _messages() -> dict[str, str]:
-    """What each refused token's error says."""
-    kept = settings.CHANGE_FEED_RETENTION_DAYS
-    return {
-        INVALID_TOKEN: "Not a token of this feed: pass the `next` link of a page as it is, or "
-        f"`latest`. {RESYNC}",
-        EXPIRED_TOKEN: f"This token is older than the changes the feed keeps ({kept} days): "
-        f"changes since it are gone. {RESYNC}",
-        UNKNOWN_TOKEN: "This feed never gave this token: it comes from another server, or from "
-        f"before the database was restored. {RESYNC}",
-    }
-
-
-def token(position: int) -> str:
-    return f"{position:016x}"
+def token(position: int, check: str) -> str:
+    return f"{position:0{POSITION_DIGITS}x}{check}"
 
 
 def _refused(code: str) -> ValidationError:
-    return ValidationError({AFTER: [ErrorDetail(_messages()[code], code=code)]})
+    return ValidationError({AFTER: [ErrorDetail(MESSAGES[code], code=code)]})
 
 
-def start_position(after: str | None, *, horizon: int, latest: int) -> int:
-    """The position a page starts after: the oldest kept without a token, the newest with
-    `latest`, else the token's, which must lie between the two."""
-    if after is None:
-        return horizon
-    if after == LATEST:
-        return latest
+def token_position(after: str | None) -> int | None:
+    """The position a token names (none for no token or `latest`); not a token is refused."""
+    if after is None or after == LATEST:
+        return None
     if not TOKEN.fullmatch(after):
         raise _refused(INVALID_TOKEN)
-    position = int(after, 16)
-    if position < horizon:
-        raise _refused(EXPIRED_TOKEN)
-    if position > latest:
+    return int(after[:POSITION_DIGITS], 16)
+
+
+def start_position(after: str | None, *, bounds: FeedBounds) -> tuple[int, str]:
+    """The position a page starts after, and its check: the oldest kept without a token, the
+    newest with `latest`, else the token's, which must not be older than the oldest kept and
+    must carry the check of this feed's change (or horizon) at its position."""
+    given = None
+    if after is None:
+        position = bounds.horizon
+    elif after == LATEST:
+        position = bounds.latest
+    else:
+        position, given = int(after[:POSITION_DIGITS], 16), after[POSITION_DIGITS:]
+        if position < bounds.horizon:
+            raise _refused(EXPIRED_TOKEN)
+    check = bounds.check_at(position)
+    if check is None or (given is not None and not hmac.compare_digest(given, check)):
         raise _refused(UNKNOWN_TOKEN)
-    return position
+    return position, check
 
 
 # What a page reads of each change (`horizon` as the same query saw it).
@@ -137,8 +150,9 @@ worked out from other records (an attendance's first labels, a summit's annivers
 shown beside a code) are not changes of their own: follow the record they come from.
 
 Changes are kept for a retention period: a token older than what is kept answers 400
-`expired_token`; one that is not a token, `invalid_token`; one the feed never gave,
-`unknown_token`. Each says to mirror the data again."""
+`expired_token`; one that is not a token, `invalid_token`; one that names no position in the
+history this feed holds now (another server's, one from before a backup was restored, or one
+altered), `unknown_token`. Each says to mirror the data again."""
 
 
 def _example(code: str) -> OpenApiExample:
@@ -146,7 +160,7 @@ def _example(code: str) -> OpenApiExample:
         code,
         value={
             "type": "validation_error",
-            "errors": [{"code": code, "detail": _messages()[code], "attr": AFTER}],
+            "errors": [{"code": code, "detail": MESSAGES[code], "attr": AFTER}],
         },
         response_only=True,
         status_codes=["400"],
@@ -196,15 +210,19 @@ class ChangeFeedView(StrictQueryParametersMixin, GenericAPIView):
     def get(self, request, *args, **kwargs):
         page_size = CursorPagination().get_page_size(request)
         after = request.query_params.get(AFTER) or None  # blank, as a form sends it: none
-        horizon, latest = feed_bounds()
-        start = start_position(after, horizon=horizon, latest=latest)
+        # The bounds read the change at the token's position, whose check it must carry.
+        bounds = feed_bounds(at=token_position(after))
+        start, check = start_position(after, bounds=bounds)
         changes = list(Change.objects.after(start).values(*CHANGE_COLUMNS)[:page_size])
         # A prune that passed the position while the page was read: changes since are gone.
         if after is not None and changes and (changes[0]["horizon"] or 0) > start:
             raise _refused(EXPIRED_TOKEN)
-        position = changes[-1]["id"] if changes else start
+        if changes:
+            last = token(changes[-1]["id"], bounds.check_of(changes[-1]))
+        else:
+            last = token(start, check)
         page = {
-            "next": replace_query_param(request.build_absolute_uri(), AFTER, token(position)),
+            "next": replace_query_param(request.build_absolute_uri(), AFTER, last),
             "results": ChangeSerializer(changes, many=True, context={"request": request}).data,
         }
         return Response(page)

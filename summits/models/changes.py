@@ -1,12 +1,21 @@
 """The change feed's log: every create, update and delete of a record, as database triggers
-(migration 0011) write it for every writer, numbered in the order the writes commit.
+(migration 0011) write it for every writer, numbered in the order the writes commit; and what
+makes a position this database's: a check keyed by its secret (migration 0012).
 
-Neither table is Django's to create, flush, dump or load (`managed = False`, and
+No table here is Django's to create, flush, dump or load (`managed = False`, and
 `ChangeLogRouter`): the triggers write `summits_change`, `prune_changes` and a TRUNCATE move
-the horizon, and a fixture made with `dumpdata` holds the data, never its log.
+the horizon, and a fixture made with `dumpdata` holds the data, never its log or its secret.
 """
 
-from django.db import connection, models
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
 
 
 class RecordType(models.TextChoices):
@@ -88,6 +97,14 @@ class ChangeHorizon(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=ONLY)
     position = models.BigIntegerField(help_text="A token before this position is expired.")
     set_at = models.DateTimeField()
+    token_check = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        help_text="The check of a token at the horizon when a prune set it: the last change it "
+        "deleted had it, so a client that had read up to that change goes on. Empty when a "
+        "TRUNCATE set it: the check is then over the horizon itself.",
+    )
 
     class Meta:
         managed = False
@@ -99,26 +116,143 @@ class ChangeHorizon(models.Model):
         return f"changes before {self.position}"
 
 
-def feed_bounds() -> tuple[int, int]:
-    """The feed's horizon and its latest position (the horizon while no change is retained),
-    in one query."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT (SELECT position FROM summits_changehorizon WHERE id = %s),"
-            " (SELECT max(id) FROM summits_change)",
-            [ChangeHorizon.ONLY],
+class ChangeFeed(models.Model):
+    """This database's change feed: the secret that keys its tokens' checks. Made at random
+    (migration 0012) and never shown: a backup restored keeps it (its history up to the backup
+    is the same), another database has its own, so none of its tokens verifies here."""
+
+    ONLY = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=ONLY)
+    secret = models.CharField(max_length=32)
+
+    class Meta:
+        managed = False
+        db_table = "summits_changefeed"
+        ordering = ["id"]
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return "the change feed's secret"
+
+
+# A check: this many hex digits of an HMAC-SHA256 keyed by the feed's secret.
+CHECK_DIGITS = 16
+# What a change's check covers, as a page reads it.
+CHECKED_COLUMNS = ("id", "time", "record_type", "record_key", "kind")
+
+
+def _keyed(secret: str, *facts: object) -> str:
+    message = "\x1f".join(str(fact) for fact in facts)
+    digest = hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+    return digest[:CHECK_DIGITS]
+
+
+def _utc(time: dt.datetime) -> str:
+    return time.astimezone(dt.UTC).isoformat()
+
+
+def change_check(secret: str, change: Mapping[str, Any]) -> str:
+    """The check of a token at `change` (its CHECKED_COLUMNS): another change at the same
+    position (another database's, or a restored backup's next) has another."""
+    return _keyed(
+        secret,
+        "change",
+        change["id"],
+        _utc(change["time"]),
+        change["record_type"],
+        change["record_key"],
+        change["kind"],
+    )
+
+
+def feed_secret() -> str:
+    """This database's secret; made anew if it was deleted (no token given before verifies)."""
+    feed, _ = ChangeFeed.objects.get_or_create(
+        pk=ChangeFeed.ONLY, defaults={"secret": secrets.token_hex(16)}
+    )
+    return feed.secret
+
+
+@dataclass(frozen=True)
+class FeedBounds:
+    """Where the feed stands, as one query saw it, and the checks of tokens at its ends."""
+
+    secret: str
+    horizon: int  # a token before it is expired
+    latest: int  # the newest position: the newest change's, or the horizon while none is kept
+    horizon_check: str
+    # The change read with the bounds (the one asked for, or the newest): its id and check.
+    change: tuple[int, str] | None
+
+    def check_at(self, position: int) -> str | None:
+        """The check of a token at `position`, if it is the horizon or the change read."""
+        if position == self.horizon:
+            return self.horizon_check
+        if self.change is not None and self.change[0] == position:
+            return self.change[1]
+        return None
+
+    def check_of(self, change: Mapping[str, Any]) -> str:
+        return change_check(self.secret, change)
+
+
+def _one(queryset: models.QuerySet[Any], column: str) -> models.Subquery:
+    return models.Subquery(queryset.values(column)[:1])
+
+
+def _bounds(at: int | None) -> Mapping[str, Any] | None:
+    horizon = ChangeHorizon.objects.filter(pk=ChangeHorizon.ONLY)
+    newest = Change.objects.order_by("-id")
+    change = newest if at is None else Change.objects.filter(id=at)
+    return (
+        ChangeFeed.objects.filter(pk=ChangeFeed.ONLY)
+        .annotate(
+            horizon=_one(horizon, "position"),
+            horizon_set_at=_one(horizon, "set_at"),
+            horizon_check=_one(horizon, "token_check"),
+            latest=_one(newest, "id"),
+            **{f"change_{column}": _one(change, column) for column in CHECKED_COLUMNS},
         )
-        horizon, latest = cursor.fetchone()
-    horizon = horizon or 0
-    return horizon, max(latest or 0, horizon)
+        .values()
+        .first()
+    )
+
+
+def feed_bounds(*, at: int | None = None) -> FeedBounds:
+    """The feed's horizon, its latest position and the change at position `at` (the newest
+    change without it), in one query."""
+    row = _bounds(at)
+    if row is None:  # the secret deleted by hand: a new one, and no token given before verifies
+        feed_secret()
+        return feed_bounds(at=at)
+    secret = row["secret"]
+    if row["horizon"] is None:  # the feed's origin: only this database's secret tells it
+        horizon, horizon_check = 0, _keyed(secret, "origin")
+    else:
+        horizon = row["horizon"]
+        horizon_check = row["horizon_check"] or _keyed(
+            secret, "horizon", horizon, _utc(row["horizon_set_at"])
+        )
+    change = None
+    if row["change_id"] is not None:
+        read = {column: row[f"change_{column}"] for column in CHECKED_COLUMNS}
+        change = (read["id"], change_check(secret, read))
+    return FeedBounds(
+        secret=secret,
+        horizon=horizon,
+        latest=max(row["latest"] or 0, horizon),
+        horizon_check=horizon_check,
+        change=change,
+    )
 
 
 class ChangeLogRouter:
-    """A database router (settings.DATABASE_ROUTERS) that keeps the change log out of
-    `dumpdata` and `loaddata`: it is the database's record of writes, not data to share, and a
-    fixture's load writes its own changes."""
+    """A database router (settings.DATABASE_ROUTERS) that keeps the change log and the feed's
+    secret out of `dumpdata` and `loaddata`: they are the database's record of writes, not data
+    to share, and a fixture's load writes its own changes."""
 
-    models = frozenset({"change", "changehorizon"})
+    models = frozenset({"change", "changehorizon", "changefeed"})
 
     def allow_migrate(self, db: str, app_label: str, model_name: str | None = None, **hints):
         if app_label == "summits" and model_name in self.models:

@@ -37,8 +37,9 @@ RULES_THE_SCHEMA_CANNOT_STATE = {
     "blank",
     # The token endpoint, given a user and password that do not sign in.
     "authorization",
-    # The change feed's `after` is a token it gave (`next`), not older than the changes it
-    # keeps: any other 16 hex digits match the schema's pattern.
+    # The change feed's `after` is a token it gave (`next`): a position not older than the
+    # changes it keeps, with the check of this database's change there. Any 32 hex digits match
+    # the schema's pattern; almost none carry the right check.
     "expired_token",
     "unknown_token",
     # `search` takes at most 8 terms of at most 64 characters each (README, "The API"): a count

@@ -35,5 +35,6 @@ class Command(BaseCommand):
         report = changes_prune(before=before)
         self.stdout.write(
             f"Deleted {report.deleted} change{'' if report.deleted == 1 else 's'} made before "
-            f"{before:%Y-%m-%d %H:%M:%S} UTC; a token before {report.horizon:016x} is expired."
+            f"{before:%Y-%m-%d %H:%M:%S} UTC; a token whose position (its first 16 digits) is "
+            f"before {report.horizon:016x} is expired."
         )
