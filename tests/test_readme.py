@@ -9,9 +9,9 @@ block that follows. A `json` block is compared with the answer pretty-printed (4
 the server's order); anything else as text. A response shown with its headers (`curl -i`) lists
 only the headers it is about: each shown must be sent, others may be too.
 
-The one looseness: a token (40 hex digits), each part of an ETag (32, 16 and 32 hex digits) and
-a time the database's clock wrote (`2026-12-01T14:46:35.040000Z`, in the change feed) stand for
-whatever the server answers. The first time the README shows such a value it is bound
+The one looseness: a token (40 hex digits; the change feed's, 32), each part of an ETag (32, 16
+and 32 hex digits) and a time the database's clock wrote (`2026-12-01T14:46:35.040000Z`, in the
+change feed) stand for whatever the server answers. The first time the README shows such a value it is bound
 to the server's; from then on the README's value means the server's, in commands and in outputs,
 and two different values in the README must be two different values on the server.
 """
@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 README_ORIGIN = "http://127.0.0.1:8000"
 
-# Tokens and the three parts of an ETag; a sha256 (64 digits) is compared exactly. And a time
-# the database's clock wrote, to the microsecond in UTC.
+# Tokens (the change feed's too) and the three parts of an ETag; a sha256 (64 digits) is
+# compared exactly. And a time the database's clock wrote, to the microsecond in UTC.
 TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z"
 LOOSE = re.compile(
     rf"(?<![0-9a-f])(?:[0-9a-f]{{40}}|[0-9a-f]{{32}}|[0-9a-f]{{16}})(?![0-9a-f])|{TIME}"
