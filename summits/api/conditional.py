@@ -26,6 +26,7 @@ import hashlib
 import math
 import re
 import secrets
+from collections.abc import Iterable
 from importlib import metadata
 from typing import cast
 
@@ -75,10 +76,10 @@ def data_version() -> str | None:
     return row[0] if row else None
 
 
-def variant(request: HttpRequest) -> str:
+def variant(request: HttpRequest, headers: Iterable[str] = VARIANT_HEADERS) -> str:
     digest = hashlib.md5(_RELEASE.encode(), usedforsecurity=False)
     digest.update(request.build_absolute_uri().encode())
-    for header in VARIANT_HEADERS:
+    for header in headers:
         digest.update(b"\0" + request.headers.get(header, "").encode())
     return digest.hexdigest()[:16]
 
@@ -111,11 +112,12 @@ _TAG_PARTS = re.compile(
 RESPONSE_VARY = ("Accept", "Accept-Language", "Cookie")
 
 
-def streamed_etag(request: HttpRequest) -> str:
+def streamed_etag(request: HttpRequest, *, headers: Iterable[str] = VARIANT_HEADERS) -> str:
     """The strong ETag of a streamed body (a calendar, a CSV file), whose bytes depend on the
     data version and the request's variant only: the two name it, without hashing a body that
-    is not built yet."""
-    version, key = data_version() or "-", variant(request)
+    is not built yet. `headers` are the request headers its bytes depend on (a body that is the
+    same for every client names none, and answers its 304s itself)."""
+    version, key = data_version() or "-", variant(request, headers)
     return quote_etag(f"{version}.{key}.{body_hash(f'{version}.{key}'.encode())}")
 
 
