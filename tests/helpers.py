@@ -1,7 +1,12 @@
 """Small helpers shared by the tests."""
 
+from types import SimpleNamespace
+from wsgiref.util import setup_testing_defaults
+
 from django.apps import apps
-from django.db import connection
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 
 # How many rows of every kind the `many_rows` fixture writes: more than one big page.
@@ -35,6 +40,38 @@ def count_queries(client, url: str) -> int:
         for query in queries
         if "SAVEPOINT" not in query["sql"] and query["sql"] != DATA_VERSION_QUERY
     )
+
+
+def served(method: str, url: str, **headers: str) -> SimpleNamespace:
+    """One request as a WSGI server (gunicorn) serves it: the app's status and headers, every
+    byte of the body iterated (the test client skips a HEAD's), and the SQL statements run
+    before the first byte (`queries_before`) and in all (`queries`)."""
+    path, _, query = url.partition("?")
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query}
+    environ |= {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}
+    setup_testing_defaults(environ)
+    environ["HTTP_HOST"] = environ["SERVER_NAME"] = "testserver"
+    answer = SimpleNamespace()
+
+    def start_response(status, response_headers, exc_info=None):
+        answer.status, answer.headers = status, dict(response_headers)
+
+    # As the test client does: the test's transaction keeps its connection.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            body = WSGIHandler()(environ, start_response)
+            answer.queries_before = len(queries)
+            try:
+                answer.body = b"".join(body)
+            finally:
+                body.close()
+        answer.queries = len(queries)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return answer
 
 
 # A text every quote of the tests' hand-made citations is taken from.
