@@ -13,10 +13,9 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 
 from devdata.generator import synthetic_generate
-from summits.api.throttling import ExportRateThrottle
 from summits.dates import iso_partial_date
 from summits.models import Attendance, Citation, Country, Leader, Organization, StatusChange, Summit
-from summits.popolo import EVENT_STATUS, reading
+from summits.popolo import EVENT_STATUS
 
 SCHEMAS = Path(__file__).resolve().parent / "data" / "popolo"
 URL = "api:popolo"
@@ -351,55 +350,6 @@ def test_a_filter_that_matches_nothing_is_an_empty_document(anonymous_client, ar
     }
 
 
-@pytest.mark.parametrize(
-    ("query", "attr", "code"),
-    [
-        ({"year": "abc"}, "year", "invalid"),
-        ({"status": "over"}, "status", "invalid_choice"),
-        ({"ordering": "name"}, "ordering", "unknown_parameter"),
-        ({"page_size": "10"}, "page_size", "unknown_parameter"),
-        ({"search": "a b c d e f g h i"}, "search", "invalid_search"),
-    ],
-)
-def test_a_bad_parameter_is_a_json_400_before_any_byte(anonymous_client, db, query, attr, code):
-    response = anonymous_client.get(reverse(URL), query)
-
-    assert response.status_code == 400
-    assert response["Content-Type"] == "application/json"
-    assert response.json()["errors"][0]["attr"] == attr
-    assert response.json()["errors"][0]["code"] == code
-
-
-def test_a_repeated_export_is_answered_304_while_the_data_is_unchanged(
-    anonymous_client, article_and_context
-):
-    first = anonymous_client.get(reverse(URL), {"organization": "nato"})
-    b"".join(first.streaming_content)
-
-    again = anonymous_client.get(
-        reverse(URL), {"organization": "nato"}, HTTP_IF_NONE_MATCH=first["ETag"]
-    )
-    Summit.objects.filter(slug="nato-2022-spain").update(city="Madrid, Spain")
-    changed = anonymous_client.get(
-        reverse(URL), {"organization": "nato"}, HTTP_IF_NONE_MATCH=first["ETag"]
-    )
-
-    assert again.status_code == 304
-    assert changed.status_code == 200
-    assert changed["ETag"] != first["ETag"]
-
-
-def test_exports_spend_the_budget_of_whole_list_exports(anonymous_client, db):
-    rate = int(ExportRateThrottle().get_rate().split("/")[0])
-
-    exports = [anonymous_client.get(reverse(URL)).status_code for _ in range(rate)]
-    over = anonymous_client.get(reverse(URL))
-
-    assert exports == [200] * rate
-    assert over.status_code == 429
-    assert over.json()["errors"][0]["code"] == "throttled"
-
-
 def test_links_name_records_not_the_format_asked_for(anonymous_client, article_and_context):
     document = popolo(anonymous_client, format="json")
 
@@ -435,29 +385,3 @@ def test_on_synthetic_data_every_row_reaches_its_own_record(anonymous_client, ge
             attendance.status_changes.order_by("as_of", "id").values_list("status", flat=True)
         )
         assert len(found["citations"]) == attendance.citations.count()
-
-
-def _queries(client, django_assert_num_queries, expected: int, **query) -> None:
-    with django_assert_num_queries(expected):
-        response = client.get(reverse(URL), query)
-        b"".join(response.streaming_content)
-
-
-# The data version (the 304 check, then the ETag), the probe in the request's transaction (a
-# savepoint in a test), the document's reads in a transaction of their own (a savepoint here;
-# outside tests on PostgreSQL, BEGIN and SET TRANSACTION instead), one query per table: leaders
-# and their names, countries, organizations and their names, leaders again for the memberships,
-# summits, attendances, status changes and three kinds of citation.
-QUERIES = 2 + (1 + 2) + 2 + 12
-
-
-@pytest.mark.parametrize("query", [{}, {"organization": "nato", "year": "2024"}])
-def test_the_queries_do_not_grow_with_the_data(
-    anonymous_client, article_and_context, django_assert_num_queries, monkeypatch, query
-):
-    _queries(anonymous_client, django_assert_num_queries, QUERIES, **query)
-    synthetic_generate(seed=5, attendances=400)
-    # Cursors fetch 7 rows at a time: many fetches, the same queries.
-    monkeypatch.setattr(reading, "CHUNK", 7)
-
-    _queries(anonymous_client, django_assert_num_queries, QUERIES, **query)

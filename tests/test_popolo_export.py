@@ -1,0 +1,176 @@
+"""The Popolo export as a server serves it: a bad parameter is a JSON 400 and a database that
+cannot run the first query a JSON 503 before any byte, a read that fails later cuts the body and
+is logged, HEAD and 304 read no document, one tag whatever the client prefers, the export
+budget, what a filtered document reads, and a query count that does not grow with the data."""
+
+import json
+import re
+
+import pytest
+from django.db import OperationalError, connection
+from django.db.models import QuerySet
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from devdata.generator import synthetic_generate
+from summits.api.throttling import ExportRateThrottle
+from summits.models import Leader, Summit
+from summits.popolo import PopoloSelection, reading
+from tests.helpers import DATA_VERSION_QUERY
+from tests.test_popolo import URL
+
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's plans, read with EXPLAIN ANALYZE"
+)
+
+
+@pytest.mark.parametrize(
+    ("query", "attr", "code"),
+    [
+        ({"year": "abc"}, "year", "invalid"),
+        ({"status": "over"}, "status", "invalid_choice"),
+        ({"ordering": "name"}, "ordering", "unknown_parameter"),
+        ({"page_size": "10"}, "page_size", "unknown_parameter"),
+        ({"search": "a b c d e f g h i"}, "search", "invalid_search"),
+    ],
+)
+def test_a_bad_parameter_is_a_json_400_before_any_byte(anonymous_client, db, query, attr, code):
+    response = anonymous_client.get(reverse(URL), query)
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["errors"][0]["attr"] == attr
+    assert response.json()["errors"][0]["code"] == code
+
+
+def test_a_database_that_cannot_run_the_first_query_is_a_json_503_before_any_byte(
+    article_and_context, monkeypatch
+):
+    read_from_a_cursor = QuerySet.iterator
+
+    def timed_out(self, *args, **kwargs):
+        if self.model is Leader:
+            raise OperationalError("canceling statement due to statement timeout")
+        return read_from_a_cursor(self, *args, **kwargs)
+
+    # The leaders, read as the document reads them (from a cursor), take longer than a statement
+    # may: the probe meets that before the first byte.
+    monkeypatch.setattr(QuerySet, "iterator", timed_out)
+    # As a server answers it: the error becomes a response, not an exception in the test.
+    response = APIClient(raise_request_exception=False).get(reverse(URL), {"search": "nato"})
+
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["errors"][0]["code"] == "database_unavailable"
+
+
+def test_the_probe_reads_the_first_rows_as_the_document_reads_them(
+    anonymous_client, article_and_context
+):
+    def reads(queries) -> list[str]:
+        # On PostgreSQL each is a cursor's DECLARE, under a name of its own.
+        return [
+            re.sub(r'"_django_curs_[^"]+"', "cursor", query["sql"])
+            for query in queries
+            if query["sql"] != DATA_VERSION_QUERY and "SAVEPOINT" not in query["sql"]
+        ]
+
+    with CaptureQueriesContext(connection) as before_the_body:
+        response = anonymous_client.get(reverse(URL), {"search": "nato"})
+    with CaptureQueriesContext(connection) as in_the_body:
+        b"".join(response.streaming_content)
+
+    # The same query, from a cursor as well: the plan that will read the leaders is the one tried.
+    assert reads(before_the_body) == reads(in_the_body)[:1]
+
+
+def test_a_repeated_export_is_answered_304_while_the_data_is_unchanged(
+    anonymous_client, article_and_context
+):
+    first = anonymous_client.get(reverse(URL), {"organization": "nato"})
+    b"".join(first.streaming_content)
+
+    again = anonymous_client.get(
+        reverse(URL), {"organization": "nato"}, HTTP_IF_NONE_MATCH=first["ETag"]
+    )
+    head = anonymous_client.head(
+        reverse(URL), {"organization": "nato"}, HTTP_IF_NONE_MATCH=first["ETag"]
+    )
+    Summit.objects.filter(slug="nato-2022-spain").update(city="Madrid, Spain")
+    changed = anonymous_client.get(
+        reverse(URL), {"organization": "nato"}, HTTP_IF_NONE_MATCH=first["ETag"]
+    )
+
+    assert (again.status_code, again["ETag"]) == (304, first["ETag"])
+    assert head.status_code == 304
+    assert changed.status_code == 200
+    assert changed["ETag"] != first["ETag"]
+
+
+def test_exports_spend_the_budget_of_whole_list_exports(anonymous_client, db):
+    rate = int(ExportRateThrottle().get_rate().split("/")[0])
+
+    exports = [anonymous_client.get(reverse(URL)).status_code for _ in range(rate)]
+    over = anonymous_client.get(reverse(URL))
+
+    assert exports == [200] * rate
+    assert over.status_code == 429
+    assert over.json()["errors"][0]["code"] == "throttled"
+
+
+def _attendance_scans(plan: dict) -> list[int]:
+    """The loops of every scan of summits_attendance in a plan (EXPLAIN ANALYZE's JSON)."""
+    own = [plan["Actual Loops"]] if plan.get("Relation Name") == "summits_attendance" else []
+    return own + [loops for child in plan.get("Plans", []) for loops in _attendance_scans(child)]
+
+
+@needs_postgres
+def test_a_filtered_document_reads_the_summits_attendances_once_for_its_leaders_and_countries(
+    article_and_context,
+):
+    synthetic_generate(seed=5, attendances=400)
+    selection = PopoloSelection(summits=Summit.objects.filter(status="held"), whole=False)
+    with connection.cursor() as cursor:
+        # The plan a cursor chose at 1,000,000 attendances, planning for its first rows: the
+        # leaders walked in order (no sort) and each one's attendances looked up (a nested loop).
+        for setting in ("enable_sort", "enable_hashjoin", "enable_mergejoin"):
+            cursor.execute(f"SET LOCAL {setting} = off")
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+
+    for queryset in (
+        selection.leaders().order_by("slug"),
+        selection.leader_names(),
+        selection.countries().order_by("code"),
+    ):
+        plan = queryset.explain(analyze=True, format="json")
+        scans = _attendance_scans(json.loads(plan)[0]["Plan"])
+
+        assert scans, plan
+        assert set(scans) == {1}, plan
+
+
+def _queries(client, django_assert_num_queries, expected: int, **query) -> None:
+    with django_assert_num_queries(expected):
+        response = client.get(reverse(URL), query)
+        b"".join(response.streaming_content)
+
+
+# The data version (the 304 check, then the ETag), the probe in the request's transaction (a
+# savepoint in a test), the document's reads in a transaction of their own (a savepoint here;
+# outside tests on PostgreSQL, BEGIN and SET TRANSACTION instead), one query per table: leaders
+# and their names, countries, organizations and their names, leaders again for the memberships,
+# summits, attendances, status changes and three kinds of citation.
+QUERIES = 2 + (1 + 2) + 2 + 12
+
+
+@pytest.mark.parametrize("query", [{}, {"organization": "nato", "year": "2024"}])
+def test_the_queries_do_not_grow_with_the_data(
+    anonymous_client, article_and_context, django_assert_num_queries, monkeypatch, query
+):
+    _queries(anonymous_client, django_assert_num_queries, QUERIES, **query)
+    synthetic_generate(seed=5, attendances=400)
+    # Cursors fetch 7 rows at a time: many fetches, the same queries.
+    monkeypatch.setattr(reading, "CHUNK", 7)
+
+    _queries(anonymous_client, django_assert_num_queries, QUERIES, **query)
