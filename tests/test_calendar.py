@@ -12,9 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from summits.api import streaming
+from summits.api.conditional import RESPONSE_VARY
 from summits.api.streaming import STREAM_CHUNK
 from summits.models import Country, Organization, Summit
-from tests.helpers import DATA_VERSION_QUERY
+from tests.helpers import DATA_VERSION_QUERY, served
 
 ARTICLE_DATES = {
     "japan-us-2024-04-10": ("20240410", "20240411", "day"),
@@ -376,3 +378,26 @@ def test_a_database_that_fails_before_the_first_event_is_a_503_not_a_cut_calenda
 
     assert response.status_code == 503
     assert response.json()["errors"][0]["code"] == "database_unavailable"
+
+
+def test_a_head_answers_a_get_s_status_and_headers_without_reading_the_rest(article, monkeypatch):
+    # Two summits are read before the first byte, the others from a cursor as they are sent.
+    monkeypatch.setattr(streaming, "STREAM_CHUNK", 2)
+    url = reverse("api:summit-calendar")
+
+    get = served("GET", url)
+    head = served("HEAD", url)
+
+    assert head.status == get.status == "200 OK"
+    assert {name: head.headers.get(name) for name in ("ETag", "Content-Type", "Vary")} == {
+        name: get.headers.get(name) for name in ("ETag", "Content-Type", "Vary")
+    }
+    assert get.body.count(b"BEGIN:VEVENT") == 4
+    assert head.body == b""
+    assert head.queries == get.queries_before < get.queries
+
+
+def test_the_feed_varies_on_what_its_tag_names(anonymous_client, article):
+    response = get_feed(anonymous_client)
+
+    assert {name.strip() for name in response["Vary"].split(",")} >= set(RESPONSE_VARY)

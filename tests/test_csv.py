@@ -4,17 +4,20 @@ grow with the rows."""
 
 import csv
 import io
+import logging
 from urllib.parse import urlencode
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
+from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from summits.api import streaming
+from summits.api.conditional import RESPONSE_VARY
 from summits.api.throttling import ExportRateThrottle
 from summits.models import Country, Summit
-from tests.helpers import DATA_VERSION_QUERY
+from tests.helpers import DATA_VERSION_QUERY, served
 from tests.helpers import LIST_ROWS as ROWS
 from tests.test_api_lists import LISTS
 
@@ -176,3 +179,66 @@ def test_whole_lists_have_a_budget_of_their_own_and_pages_do_not_spend_it(anonym
     assert over["Retry-After"]
     assert over.json()["errors"][0]["code"] == "throttled"
     assert page.status_code == 200
+
+
+HEADERS = ("ETag", "Content-Type", "Content-Disposition", "Content-Language", "Vary")
+
+
+def test_a_head_answers_a_get_s_status_and_headers_without_reading_the_rest(many_rows, monkeypatch):
+    # The first 5 rows are read before the first byte, the rest from a cursor as they are sent.
+    monkeypatch.setattr(streaming, "STREAM_CHUNK", 5)
+    url = reverse("api:attendance-list") + "?format=csv"
+
+    get = served("GET", url, Accept_Language="ja")
+    head = served("HEAD", url, Accept_Language="ja")
+
+    assert head.status == get.status == "200 OK"
+    assert {name: head.headers.get(name) for name in HEADERS} == {
+        name: get.headers.get(name) for name in HEADERS
+    }
+    assert get.body.count(b"\r\n") == ROWS + 1
+    assert head.body == b""
+    assert head.queries == get.queries_before < get.queries
+
+
+def test_a_csv_varies_on_what_its_tag_names(anonymous_client, world):
+    response = anonymous_client.get(reverse("api:attendance-list"), {"format": "csv"})
+
+    assert {name.strip() for name in response["Vary"].split(",")} >= set(RESPONSE_VARY)
+
+
+def test_the_header_goes_out_before_any_row_past_the_first_chunk_is_read(
+    anonymous_client, many_rows, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(streaming, "STREAM_CHUNK", 5)
+    response = anonymous_client.get(reverse("api:country-list"), {"format": "csv"})
+    pieces = iter(response.streaming_content)
+
+    # A server sends the status with the first piece: the header row, which reads nothing.
+    with django_assert_num_queries(0):
+        header = next(pieces)
+    rest = b"".join(pieces)
+
+    assert header == b"code,url,name\r\n"
+    assert rest.count(b"\r\n") == ROWS
+
+
+def test_a_read_that_fails_after_the_first_byte_is_logged_and_cuts_the_file(
+    anonymous_client, many_rows, monkeypatch, caplog
+):
+    def timed_out(self, *args, **kwargs):
+        raise OperationalError("canceling statement due to statement timeout")
+
+    monkeypatch.setattr(streaming, "STREAM_CHUNK", 5)
+    response = anonymous_client.get(reverse("api:country-list"), {"format": "csv"})
+    # The rows past the first chunk are read from a cursor, as the file is sent.
+    monkeypatch.setattr(QuerySet, "iterator", timed_out)
+    sent: list[bytes] = []
+
+    with caplog.at_level(logging.ERROR), pytest.raises(OperationalError):
+        sent.extend(response.streaming_content)
+
+    assert response.status_code == 200
+    assert b"".join(sent) == b"code,url,name\r\n"
+    (logged,) = [record for record in caplog.records if record.name == "summits.api.streaming"]
+    assert "GET /api/countries/?format=csv" in logged.getMessage()

@@ -4,6 +4,7 @@ is logged, HEAD and 304 read no document, one tag whatever the client prefers, t
 budget, what a filtered document reads, and a query count that does not grow with the data."""
 
 import json
+import logging
 import re
 
 import pytest
@@ -16,8 +17,8 @@ from rest_framework.test import APIClient
 from devdata.generator import synthetic_generate
 from summits.api.throttling import ExportRateThrottle
 from summits.models import Leader, Summit
-from summits.popolo import PopoloSelection, reading
-from tests.helpers import DATA_VERSION_QUERY
+from summits.popolo import PopoloSelection, document, reading
+from tests.helpers import DATA_VERSION_QUERY, served
 from tests.test_popolo import URL
 
 needs_postgres = pytest.mark.skipif(
@@ -83,6 +84,67 @@ def test_the_probe_reads_the_first_rows_as_the_document_reads_them(
 
     # The same query, from a cursor as well: the plan that will read the leaders is the one tried.
     assert reads(before_the_body) == reads(in_the_body)[:1]
+
+
+def test_the_status_goes_out_before_any_row_is_read(
+    anonymous_client, article_and_context, django_assert_num_queries
+):
+    response = anonymous_client.get(reverse(URL))
+    pieces = iter(response.streaming_content)
+
+    # A server sends the status and headers with the first piece: had that piece needed a read,
+    # the read's failure would have been the server's own HTML 500 after the view answered 200.
+    with django_assert_num_queries(0):
+        first = next(pieces)
+    rest = b"".join(pieces)
+
+    assert first == b"{"
+    assert rest.startswith(b'"persons":[')
+    assert rest.endswith(b"}")
+
+
+def test_a_read_that_fails_after_the_first_byte_is_logged_and_cuts_the_body(
+    anonymous_client, article_and_context, monkeypatch, caplog
+):
+    def timed_out(selection):
+        raise OperationalError("canceling statement due to statement timeout")
+
+    monkeypatch.setattr(reading, "attendance_rows", timed_out)
+    # Every object is sent as it is made: the persons are on their way when the events fail.
+    monkeypatch.setattr(document, "FLUSH_BYTES", 1)
+    response = anonymous_client.get(reverse(URL), {"organization": "nato"})
+    sent: list[bytes] = []
+
+    with caplog.at_level(logging.ERROR), pytest.raises(OperationalError):
+        sent.extend(response.streaming_content)
+
+    # Raised on, the server closes the connection without the chunked body's last chunk: the
+    # client knows the body was cut, where a clean end would say it is whole.
+    assert response.status_code == 200
+    assert b"".join(sent).startswith(b'{"persons":[')
+    assert not b"".join(sent).endswith(b"}")
+    (logged,) = [record for record in caplog.records if record.name == "summits.api.streaming"]
+    assert "GET /api/popolo/?organization=nato" in logged.getMessage()
+    assert logged.exc_info is not None
+
+
+@pytest.mark.parametrize("query", ["", "?organization=nato&year=2024"])
+def test_a_head_answers_a_get_s_status_and_headers_without_reading_the_document(
+    article_and_context, query
+):
+    url = reverse(URL) + query
+
+    get = served("GET", url)
+    head = served("HEAD", url)
+
+    assert head.status == get.status == "200 OK"
+    assert {name: head.headers.get(name) for name in ("ETag", "Content-Type", "Vary")} == {
+        name: get.headers.get(name) for name in ("ETag", "Content-Type", "Vary")
+    }
+    assert get.body.startswith(b'{"persons":[')
+    assert head.body == b""
+    # What the GET reads before its first byte (the probe), and nothing after.
+    assert head.queries == get.queries_before < get.queries
 
 
 def test_a_repeated_export_is_answered_304_while_the_data_is_unchanged(

@@ -20,8 +20,8 @@ from rest_framework import renderers, serializers
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from summits.api.conditional import streamed_etag
-from summits.api.streaming import streamed_rows
+from summits.api.conditional import RESPONSE_VARY, streamed_etag
+from summits.api.streaming import streamed_response, streamed_rows
 from summits.resources import spreadsheet_safe
 
 # Rows written to the response at a time.
@@ -50,18 +50,22 @@ def csv_response(
     """The rows of a filtered, ordered list queryset as a streamed CSV file named `name`.csv
     (summits.api.streaming reads them); `localize` puts rendered rows' names into the client's
     language (summits.api.languages)."""
+    # Read before the first row, so that the file is never older than its tag.
+    etag = streamed_etag(request)
     everything = streamed_rows(rows)
     fields = serializer.fields if isinstance(serializer, serializers.Serializer) else {}
     columns = [name for name, field in fields.items() if not field.write_only]
     objects: Iterable[dict[str, Any]] = (serializer.to_representation(row) for row in everything)
     if localize is not None:
         objects = localize(objects)
-    response = StreamingHttpResponse(
+    response = streamed_response(
+        request,
         _lines(columns, objects),
         content_type=f"{CSVRenderer.media_type}; charset={CSVRenderer.charset}",
+        etag=etag,
+        vary=RESPONSE_VARY,
     )
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    response["ETag"] = streamed_etag(request)
     return response
 
 
@@ -79,6 +83,8 @@ def _lines(columns: list[str], objects: Iterable[dict[str, Any]]) -> Iterator[st
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
+    # The header alone first: it reads nothing, so the status goes out before any row is read.
+    yield _drained(buffer)
     for count, data in enumerate(objects, start=1):
         writer.writerow([_cell(data[column]) for column in columns])
         if count % _LINES_PER_WRITE == 0:

@@ -2,7 +2,6 @@
 
 from typing import cast
 
-from django.http import StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -12,9 +11,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from summits.api import filters
-from summits.api.conditional import streamed_etag
+from summits.api.conditional import RESPONSE_VARY, streamed_etag
 from summits.api.schema import AutoSchema
-from summits.api.streaming import streamed_rows
+from summits.api.streaming import streamed_response, streamed_rows
 from summits.api.strictness import StrictQueryParametersMixin
 from summits.api.views import SummitViewSet
 from summits.calendar import LAST_EDITED, summit_last_edited, summits_calendar_stream
@@ -71,7 +70,10 @@ class SummitCalendarView(StrictQueryParametersMixin, generics.GenericAPIView):
     def get(self, request, *args, **kwargs):
         # Filters are checked here, so a bad one still answers a JSON 400 before any byte.
         summits = self.filter_queryset(self.get_queryset())
-        response = StreamingHttpResponse(
+        # Read before the first summit, so that the feed is never older than its tag.
+        etag = streamed_etag(request)
+        return streamed_response(
+            request,
             summits_calendar_stream(
                 summits=streamed_rows(summits),
                 detail_url=lambda summit: request.build_absolute_uri(
@@ -79,9 +81,9 @@ class SummitCalendarView(StrictQueryParametersMixin, generics.GenericAPIView):
                 ),
             ),
             content_type=f"{ICalendarRenderer.media_type}; charset={ICalendarRenderer.charset}",
+            etag=etag,
+            vary=RESPONSE_VARY,
         )
-        response["ETag"] = streamed_etag(request)
-        return response
 
     def finalize_response(self, request, response, *args, **kwargs):
         # An error (or an OPTIONS answer) carries no calendar: it goes out in the API's JSON shape.

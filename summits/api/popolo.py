@@ -5,12 +5,13 @@ With no filter it holds every leader, country and organization; with filters, th
 match and only the leaders, countries and organizations those summits refer to. Before the first
 byte the filters are checked (a bad one is a JSON 400) and the first row of the document's first
 table is read, so that a database that does not answer is a JSON 503 rather than a 200 whose
-body stops; the document itself is read as the body is sent, in a transaction of its own.
+body stops; the document itself is read as the body is sent, in a transaction of its own. A
+HEAD stops before the document.
 """
 
 from typing import cast
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBase
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.generics import GenericAPIView
@@ -21,11 +22,12 @@ from rest_framework.reverse import reverse
 from rest_framework.settings import api_settings
 
 from summits.api import filters
-from summits.api.conditional import streamed_etag
+from summits.api.conditional import RESPONSE_VARY, streamed_etag
 from summits.api.csv_export import without_format
 from summits.api.fields import identity_url
 from summits.api.popolo_schema import POPOLO_DESCRIPTION, POPOLO_DOCUMENT
 from summits.api.schema import AutoSchema
+from summits.api.streaming import streamed_response
 from summits.api.strictness import StrictQueryParametersMixin
 from summits.api.throttling import ExportRateThrottle
 from summits.api.views import SummitViewSet
@@ -85,16 +87,16 @@ class PopoloView(StrictQueryParametersMixin, generics.GenericAPIView):
             )
         },
     )
-    def get(self, request: Request, *args, **kwargs) -> StreamingHttpResponse:
+    def get(self, request: Request, *args, **kwargs) -> HttpResponseBase:
         summits = self.filter_queryset(self.get_queryset())
         selection = PopoloSelection(summits=summits, whole=not _filtered(request))
         # Read before the document's first row, so that the body is never older than its tag.
         etag = streamed_etag(request)
         selection.probe()
         body = popolo_document(selection=selection, link=_links(request))
-        response = StreamingHttpResponse(body, content_type=MEDIA_TYPE)
-        response["ETag"] = etag
-        return response
+        return streamed_response(
+            request, body, content_type=MEDIA_TYPE, etag=etag, vary=RESPONSE_VARY
+        )
 
 
 def _filtered(request: Request) -> bool:

@@ -22,7 +22,13 @@ FLUSH_BYTES = 64 * 1024
 
 def popolo_document(*, selection: PopoloSelection, link: Link) -> Generator[bytes]:
     """The document of `selection`, in pieces of about FLUSH_BYTES; `link` makes the tracker's
-    URLs. Reading starts with the first piece asked for and ends with the last."""
+    URLs. Reading starts with the first piece asked for and ends with the last.
+
+    The first piece, `{`, is sent before any row is read, so that the status and headers go out
+    with it: a read that fails later cuts the body short (summits.api.streaming), where a failure
+    before the server had sent anything became its own HTML 500 after the view had answered.
+    The last, `}`, is sent once the snapshot's transaction has ended well."""
+    yield b"{"
     alias = selection.summits.db
     outermost = not connections[alias].in_atomic_block
     with transaction.atomic(using=alias):
@@ -30,7 +36,7 @@ def popolo_document(*, selection: PopoloSelection, link: Link) -> Generator[byte
             with connections[alias].cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         yield from _flushed(
-            _json(
+            _members(
                 [
                     ("persons", _persons(selection, link)),
                     ("organizations", _organizations(selection, link)),
@@ -39,17 +45,16 @@ def popolo_document(*, selection: PopoloSelection, link: Link) -> Generator[byte
                 ]
             )
         )
+    yield b"}"
 
 
-def _json(arrays: Iterable[tuple[str, Iterable[PopoloObject]]]) -> Iterator[bytes]:
-    """A JSON object of named arrays, one object at a time."""
-    yield b"{"
+def _members(arrays: Iterable[tuple[str, Iterable[PopoloObject]]]) -> Iterator[bytes]:
+    """The named arrays of a JSON object, one object at a time, without the object's braces."""
     for position, (name, members) in enumerate(arrays):
         yield (b"," if position else b"") + orjson.dumps(name) + b":["
         for index, member in enumerate(members):
             yield (b"," if index else b"") + orjson.dumps(member)
         yield b"]"
-    yield b"}"
 
 
 def _flushed(pieces: Iterable[bytes]) -> Iterator[bytes]:
