@@ -341,6 +341,23 @@ def test_a_search_and_a_blank_filter_work_as_on_the_summit_list(
     assert blank == popolo(anonymous_client)
 
 
+def test_a_blank_search_or_filter_is_no_filter_as_on_the_summit_list(
+    anonymous_client, article_and_context
+):
+    Leader.objects.create(
+        slug="no-summit-yet",
+        name="No Summit Yet",
+        office="President",
+        country=Country.objects.get(code="US"),
+    )
+    whole = popolo(anonymous_client)
+
+    assert "leader/no-summit-yet" in {person["id"] for person in whole["persons"]}
+    assert popolo(anonymous_client, search=" ") == whole
+    assert popolo(anonymous_client, search="") == whole
+    assert popolo(anonymous_client, organization=" ", status="") == whole
+
+
 def test_a_filter_that_matches_nothing_is_an_empty_document(anonymous_client, article_and_context):
     assert popolo(anonymous_client, year=1900) == {
         "persons": [],

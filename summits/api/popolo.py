@@ -12,6 +12,7 @@ HEAD stops before the document.
 from typing import cast
 
 from django.http import HttpResponseBase
+from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.generics import GenericAPIView
@@ -89,7 +90,7 @@ class PopoloView(StrictQueryParametersMixin, generics.GenericAPIView):
     )
     def get(self, request: Request, *args, **kwargs) -> HttpResponseBase:
         summits = self.filter_queryset(self.get_queryset())
-        selection = PopoloSelection(summits=summits, whole=not _filtered(request))
+        selection = PopoloSelection(summits=summits, whole=not self._narrowed(request))
         # Read before the document's first row, so that the body is never older than its tag.
         etag = streamed_etag(request)
         selection.probe()
@@ -98,15 +99,17 @@ class PopoloView(StrictQueryParametersMixin, generics.GenericAPIView):
             request, body, content_type=MEDIA_TYPE, etag=etag, vary=RESPONSE_VARY
         )
 
-
-def _filtered(request: Request) -> bool:
-    """Whether a filter or a search is given: a blank one (`?status=`) filters nothing."""
-    return any(
-        value
-        for name, values in request.query_params.lists()
-        if name != api_settings.URL_FORMAT_OVERRIDE
-        for value in values
-    )
+    def _narrowed(self, request: Request) -> bool:
+        """Whether the search or a filter narrows the summits: a blank one (`?status=`,
+        `?search=%20`) does not, as on the summit list."""
+        if filters.SearchFilter().get_search_terms(request):
+            return True
+        filterset = filters.FilterBackend().get_filterset(request, self.get_queryset(), self)
+        return (
+            filterset is not None
+            and filterset.is_valid()
+            and any(value not in EMPTY_VALUES for value in filterset.form.cleaned_data.values())
+        )
 
 
 def _links(request: Request) -> Link:
