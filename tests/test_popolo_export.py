@@ -170,6 +170,27 @@ def test_a_repeated_export_is_answered_304_while_the_data_is_unchanged(
     assert changed["ETag"] != first["ETag"]
 
 
+def test_the_tag_is_the_same_whatever_the_client_accepts_prefers_or_is(
+    anonymous_client, editor_client, article_and_context
+):
+    url = reverse(URL)
+    first = anonymous_client.get(url, HTTP_ACCEPT_LANGUAGE="ja")
+    b"".join(first.streaming_content)
+
+    # Every name is in the document in every language: another preference, another Accept or
+    # another user gets the same bytes, so the same tag, and a 304 for it.
+    again = editor_client.get(
+        url,
+        HTTP_ACCEPT_LANGUAGE="fr, en;q=0.5",
+        HTTP_ACCEPT="*/*",
+        HTTP_IF_NONE_MATCH=first["ETag"],
+    )
+
+    assert again.status_code == 304
+    assert again["ETag"] == first["ETag"]
+    assert "Accept-Language" not in first.get("Vary", "")
+
+
 def test_exports_spend_the_budget_of_whole_list_exports(anonymous_client, db):
     rate = int(ExportRateThrottle().get_rate().split("/")[0])
 

@@ -4,9 +4,14 @@ the summit list's filters and search.
 With no filter it holds every leader, country and organization; with filters, the summits they
 match and only the leaders, countries and organizations those summits refer to. Before the first
 byte the filters are checked (a bad one is a JSON 400) and the first row of the document's first
-table is read, so that a database that does not answer is a JSON 503 rather than a 200 whose
-body stops; the document itself is read as the body is sent, in a transaction of its own. A
-HEAD stops before the document.
+table is read as the document reads it, so that a database that does not answer, or not in
+time, is a JSON 503 rather than a 200 whose body stops; the document itself is read as the body
+is sent, in a transaction of its own. A HEAD stops before the document.
+
+The ETag names the data version, the URL and the release, not the request headers the API's
+other tags hash (summits.api.conditional.VARIANT_HEADERS): the document is the same JSON
+whatever the client accepts, prefers (every name in every language is in it) or is, so a client
+or a cache that asks again with another Accept-Language or another session still gets a 304.
 """
 
 from typing import cast
@@ -23,12 +28,12 @@ from rest_framework.reverse import reverse
 from rest_framework.settings import api_settings
 
 from summits.api import filters
-from summits.api.conditional import RESPONSE_VARY, streamed_etag
+from summits.api.conditional import streamed_etag
 from summits.api.csv_export import without_format
 from summits.api.fields import identity_url
 from summits.api.popolo_schema import POPOLO_DESCRIPTION, POPOLO_DOCUMENT
 from summits.api.schema import AutoSchema
-from summits.api.streaming import streamed_response
+from summits.api.streaming import not_modified, streamed_response
 from summits.api.strictness import StrictQueryParametersMixin
 from summits.api.throttling import ExportRateThrottle
 from summits.api.views import SummitViewSet
@@ -92,12 +97,13 @@ class PopoloView(StrictQueryParametersMixin, generics.GenericAPIView):
         summits = self.filter_queryset(self.get_queryset())
         selection = PopoloSelection(summits=summits, whole=not self._narrowed(request))
         # Read before the document's first row, so that the body is never older than its tag.
-        etag = streamed_etag(request)
+        etag = streamed_etag(request, headers=())
+        unchanged = not_modified(request, etag)
+        if unchanged is not None:
+            return unchanged
         selection.probe()
         body = popolo_document(selection=selection, link=_links(request))
-        return streamed_response(
-            request, body, content_type=MEDIA_TYPE, etag=etag, vary=RESPONSE_VARY
-        )
+        return streamed_response(request, body, content_type=MEDIA_TYPE, etag=etag)
 
     def _narrowed(self, request: Request) -> bool:
         """Whether the search or a filter narrows the summits: a blank one (`?status=`,
