@@ -15,7 +15,7 @@ import pytest
 import time_machine
 from django.apps import apps
 from django.core.cache import cache
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
@@ -758,8 +758,10 @@ def test_pruning_keeps_the_retention_days_of_changes(anonymous_client, article_a
 
 def test_pruning_to_the_days_given(anonymous_client, article):
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=3)):
-        call_command("prune_changes", "--days", "7", stdout=io.StringIO())
+        out = io.StringIO()
+        call_command("prune_changes", "--days", "7", stdout=out)
         assert Change.objects.exists()
+        assert out.getvalue().startswith("Nothing to delete: no change was made before ")
         call_command("prune_changes", "--days", "2", stdout=io.StringIO())
     assert not Change.objects.exists()
 
@@ -1115,3 +1117,9 @@ def test_a_mirror_that_follows_the_feed_ends_as_the_server_is(
 
         assert mirror == export(anonymous_client)
         transaction.set_rollback(True)
+
+
+@pytest.mark.parametrize("days", ["-1", "36501", "100000000"])
+def test_pruning_takes_a_number_of_days_a_date_can_count_back(days, db):
+    with pytest.raises(CommandError, match="--days is a number of days from 0 to 36500"):
+        call_command("prune_changes", "--days", days, stdout=io.StringIO())

@@ -63,6 +63,24 @@ def test_start_up_stops_without_a_production_secret_and_names_it(missing):
     assert result.stderr.count("\n") == 1, "one line, no traceback"
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("CHANGE_FEED_RETENTION_DAYS", "abc", "must be a whole number from 0 to 36500, not 'abc'."),
+        ("CHANGE_FEED_RETENTION_DAYS", "-1", "must be a whole number from 0 to 36500, not '-1'."),
+        ("CHANGE_FEED_RETENTION_DAYS", "99999999", "must be a whole number from 0 to 36500"),
+        ("THROTTLE_EXPORT", "abc", "must be a rate such as 30/minute"),
+        ("THROTTLE_ANON", "10/fortnight", "must be a rate such as 30/minute"),
+    ],
+)
+def test_a_setting_that_cannot_be_read_stops_start_up_and_names_it(name, value, message):
+    result = manage("check", env={**PRODUCTION, name: value})
+
+    assert result.returncode != 0
+    assert result.stderr.startswith(f"manage.py: {name} {message}")
+    assert result.stderr.count("\n") == 1, "one line, no traceback"
+
+
 def test_a_first_run_with_debug_on_needs_no_configuration():
     result = manage("check", env={"DEBUG": "1"})
 

@@ -56,6 +56,30 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 X_FRAME_OPTIONS = "DENY"
 
 
+def _whole_number(name: str, default: int, *, maximum: int) -> int:
+    """A whole number from 0 to `maximum` from the environment; anything else stops start-up
+    with a line that names the setting."""
+    given = env.str(name, default=str(default))
+    if not given.strip().isdigit() or int(given) > maximum:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number from 0 to {maximum}, not {given!r}."
+        )
+    return int(given)
+
+
+def _rate(name: str, default: str) -> str:
+    """A throttle rate from the environment, as DRF reads it ("30/minute"); anything else stops
+    start-up with a line that names the setting, rather than failing every request."""
+    given = env.str(name, default=default)
+    number, _, period = given.partition("/")
+    if not number.isdigit() or not period or period[0] not in "smhd":
+        raise ImproperlyConfigured(
+            f"{name} must be a rate such as 30/minute (a number, then /second, /minute, /hour "
+            f"or /day), not {given!r}."
+        )
+    return given
+
+
 def _sha256_sources(*texts: str) -> list[str]:
     """CSP hash sources that allow exactly these inline texts."""
     return [
@@ -249,7 +273,7 @@ if not RELEASE and not DEBUG:
 
 # How long the change feed (/api/changes/) keeps a change: `manage.py prune_changes` deletes
 # older ones, and a client whose token is older re-syncs.
-CHANGE_FEED_RETENTION_DAYS = env.int("CHANGE_FEED_RETENTION_DAYS", default=30)
+CHANGE_FEED_RETENTION_DAYS = _whole_number("CHANGE_FEED_RETENTION_DAYS", 30, maximum=36_500)
 
 # Shared by every app server: throttle counters live here. Redis in production
 # (CACHE_URL=redis://127.0.0.1:6379/0); one process's memory for a first run.
@@ -301,10 +325,10 @@ REST_FRAMEWORK = {
         "summits.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "anon": env.str("THROTTLE_ANON", default="600/minute"),
-        "user": env.str("THROTTLE_USER", default="3000/minute"),
-        "login": env.str("THROTTLE_LOGIN", default="5/minute"),
-        "export": env.str("THROTTLE_EXPORT", default="30/minute"),
+        "anon": _rate("THROTTLE_ANON", "600/minute"),
+        "user": _rate("THROTTLE_USER", "3000/minute"),
+        "login": _rate("THROTTLE_LOGIN", "5/minute"),
+        "export": _rate("THROTTLE_EXPORT", "30/minute"),
     },
     # Throttles count by REMOTE_ADDR; behind N reverse proxies, the address the Nth from the
     # end of X-Forwarded-For names. With none (the default) the header is ignored, so a client

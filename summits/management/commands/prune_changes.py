@@ -10,6 +10,9 @@ from django.utils import timezone
 
 from summits.services import changes_prune
 
+# A hundred years: more is no retention at all, and past what a date can count back.
+MAX_DAYS = 36_500
+
 
 class Command(BaseCommand):
     help = (
@@ -29,10 +32,15 @@ class Command(BaseCommand):
         days = (
             options["days"] if options["days"] is not None else settings.CHANGE_FEED_RETENTION_DAYS
         )
-        if days < 0:
-            raise CommandError("--days is a number of days: 0 or more.")
+        if not 0 <= days <= MAX_DAYS:
+            raise CommandError(f"--days is a number of days from 0 to {MAX_DAYS}.")
         before = timezone.now() - dt.timedelta(days=days)
         report = changes_prune(before=before)
+        if not report.deleted:
+            self.stdout.write(
+                f"Nothing to delete: no change was made before {before:%Y-%m-%d %H:%M:%S} UTC."
+            )
+            return
         self.stdout.write(
             f"Deleted {report.deleted} change{'' if report.deleted == 1 else 's'} made before "
             f"{before:%Y-%m-%d %H:%M:%S} UTC; a token whose position (its first 16 digits) is "
