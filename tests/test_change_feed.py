@@ -1123,3 +1123,9 @@ def test_a_mirror_that_follows_the_feed_ends_as_the_server_is(
 def test_pruning_takes_a_number_of_days_a_date_can_count_back(days, db):
     with pytest.raises(CommandError, match="--days is a number of days from 0 to 36500"):
         call_command("prune_changes", "--days", days, stdout=io.StringIO())
+
+
+def test_a_change_names_the_record_not_the_record_in_the_pages_format(anonymous_client, article):
+    results = anonymous_client.get(FEED, {"format": "json", "page_size": 3}).json()["results"]
+    assert results
+    assert not any("format" in change["url"] for change in results)

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.utils.urls import replace_query_param
 
+from summits.api.csv_export import without_format
 from summits.api.fields import identity_url
 from summits.api.pagination import CursorPagination
 from summits.api.strictness import StrictQueryParametersMixin
@@ -223,6 +224,9 @@ class ChangeFeedView(StrictQueryParametersMixin, GenericAPIView):
             last = token(start, check)
         page = {
             "next": replace_query_param(request.build_absolute_uri(), AFTER, last),
-            "results": ChangeSerializer(changes, many=True, context={"request": request}).data,
+            # A change names the record itself, not the record in this page's format.
+            "results": ChangeSerializer(
+                changes, many=True, context={"request": without_format(request)}
+            ).data,
         }
         return Response(page)

@@ -97,7 +97,8 @@ class AutoSchema(StandardizedErrorsAutoSchema):
 
     def _names_localized(self) -> bool:
         """Whether the operation answers names in the client's languages (summits.api.languages)."""
-        return self.method == "GET" and hasattr(self.view, "localizer")
+        named = getattr(self.view, "action", None) != "text"  # a source's text is verbatim
+        return self.method == "GET" and hasattr(self.view, "localizer") and named
 
     def _get_response_for_code(
         self, serializer, status_code, media_types=None, direction="response"
