@@ -337,10 +337,10 @@ def test_an_error_asked_for_as_json_ld_is_answered_in_json(
     assert response.json()["errors"][0]["code"] == code
 
 
-def test_an_unknown_format_elsewhere_answers_404_in_json(anonymous_client, article):
+def test_an_unknown_format_elsewhere_answers_406_in_json(anonymous_client, article):
     response = anonymous_client.get(reverse("api:summit-list"), {"format": "jsonld"})
 
-    assert response.status_code == 404
+    assert response.status_code == 406
     assert response["Content-Type"] == "application/json"
 
 

@@ -48,7 +48,7 @@ def test_a_405_keeps_its_allow_header(db):
 def test_an_unknown_schema_format_answers_json(db):
     response = Client().get(reverse("schema"), {"format": "bogus"})
 
-    assert_error_shape(response, 404, "not_found")
+    assert_error_shape(response, 406, "not_acceptable")
 
 
 def test_the_browsable_api_keeps_its_html_error_pages(anonymous_client, db):

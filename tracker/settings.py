@@ -309,6 +309,7 @@ REST_FRAMEWORK = {
     ],
     # JSON through orjson, both ways: request bodies are JSON only (the browsable API's
     # raw-data form sends JSON too).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "summits.api.negotiation.ContentNegotiation",
     "DEFAULT_RENDERER_CLASSES": [
         "drf_orjson_renderer.renderers.ORJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
