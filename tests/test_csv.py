@@ -181,6 +181,20 @@ def test_whole_lists_have_a_budget_of_their_own_and_pages_do_not_spend_it(anonym
     assert page.status_code == 200
 
 
+def test_a_refused_export_does_not_spend_the_budget(anonymous_client, db):
+    url = reverse("api:summit-list")
+    rate = int(ExportRateThrottle().get_rate().split("/")[0])
+
+    refused = [
+        anonymous_client.get(url, {"format": "csv", "status": "rumoured"}).status_code
+        for _ in range(rate)
+    ]
+    export = anonymous_client.get(url, {"format": "csv"})
+
+    assert refused == [400] * rate
+    assert export.status_code == 200
+
+
 HEADERS = ("ETag", "Content-Type", "Content-Disposition", "Content-Language", "Vary")
 
 

@@ -91,18 +91,16 @@ class TrackerModelViewSet(StrictQueryParametersMixin, viewsets.ModelViewSet):
             renderers.append(CSVRenderer())
         return renderers
 
-    def get_throttles(self):
-        throttles = super().get_throttles()
-        if isinstance(getattr(self.request, "accepted_renderer", None), CSVRenderer):
-            throttles.append(ExportRateThrottle())
-        return throttles
-
     def list(self, request, *args, **kwargs):
         if request.accepted_renderer.format == CSVRenderer.format:
             rows = self.filter_queryset(self.get_queryset())
             # A file holds every row, but a bad page size or cursor is refused as on a page.
             if isinstance(self.paginator, CursorPagination):
                 self.paginator.check_parameters(request, rows, self)
+            # Counted once the request is known to be a file: a refused one costs nothing.
+            export = ExportRateThrottle()
+            if not export.allow_request(request, self):
+                self.throttled(request, export.wait())
             # Links in the file name the records themselves, not their CSV.
             serializer = self.get_serializer(context={"request": without_format(request)})
             name = slugify(rows.model._meta.verbose_name_plural)
