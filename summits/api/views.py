@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
@@ -100,7 +100,7 @@ class TrackerModelViewSet(StrictQueryParametersMixin, viewsets.ModelViewSet):
             # Counted once the request is known to be a file: a refused one costs nothing.
             export = ExportRateThrottle()
             if not export.allow_request(request, self):
-                self.throttled(request, export.wait())
+                raise Throttled(export.wait())
             # Links in the file name the records themselves, not their CSV.
             serializer = self.get_serializer(context={"request": without_format(request)})
             name = slugify(rows.model._meta.verbose_name_plural)
