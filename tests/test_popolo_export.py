@@ -202,6 +202,23 @@ def test_exports_spend_the_budget_of_whole_list_exports(anonymous_client, db):
     assert over.json()["errors"][0]["code"] == "throttled"
 
 
+def test_a_refused_or_unchanged_export_does_not_spend_the_budget(anonymous_client, db):
+    rate = int(ExportRateThrottle().get_rate().split("/")[0])
+    tag = anonymous_client.get(reverse(URL))["ETag"]
+
+    refused = [
+        anonymous_client.get(reverse(URL), {"colour": "blue"}).status_code for _ in range(rate)
+    ]
+    unchanged = [
+        anonymous_client.get(reverse(URL), HTTP_IF_NONE_MATCH=tag).status_code for _ in range(rate)
+    ]
+    export = anonymous_client.get(reverse(URL))
+
+    assert refused == [400] * rate
+    assert unchanged == [304] * rate
+    assert export.status_code == 200
+
+
 def _attendance_scans(plan: dict) -> list[int]:
     """The loops of every scan of summits_attendance in a plan (EXPLAIN ANALYZE's JSON)."""
     own = [plan["Actual Loops"]] if plan.get("Relation Name") == "summits_attendance" else []

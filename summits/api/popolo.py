@@ -35,7 +35,7 @@ from summits.api.popolo_schema import POPOLO_DESCRIPTION, POPOLO_DOCUMENT
 from summits.api.schema import AutoSchema
 from summits.api.streaming import not_modified, streamed_response
 from summits.api.strictness import StrictQueryParametersMixin
-from summits.api.throttling import ExportRateThrottle
+from summits.api.throttling import spend_export_budget
 from summits.api.views import SummitViewSet
 from summits.models import Summit
 from summits.popolo import Link, PopoloSelection, popolo_document
@@ -79,10 +79,6 @@ class PopoloView(StrictQueryParametersMixin, generics.GenericAPIView):
     def reads_a_list(self) -> bool:
         return True
 
-    def get_throttles(self):
-        # The whole data set may hold a worker for minutes: the budget of whole-list exports.
-        return [*super().get_throttles(), ExportRateThrottle()]
-
     @extend_schema(
         operation_id="popolo",
         summary="Popolo JSON",
@@ -101,6 +97,8 @@ class PopoloView(StrictQueryParametersMixin, generics.GenericAPIView):
         unchanged = not_modified(request, etag)
         if unchanged is not None:
             return unchanged
+        # The whole data set may hold a worker for minutes: the budget of whole-list exports.
+        spend_export_budget(request, self)
         selection.probe()
         body = popolo_document(selection=selection, link=_links(request))
         return streamed_response(request, body, content_type=MEDIA_TYPE, etag=etag)

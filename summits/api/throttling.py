@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from django.core.cache import cache
 from redis.exceptions import RedisError
-from rest_framework import throttling
+from rest_framework import exceptions, throttling
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +127,14 @@ class ExportRateThrottle(FailOpenThrottleMixin, throttling.SimpleRateThrottle):
     def get_cache_key(self, request, view):
         ident = request.user.pk if request.user.is_authenticated else self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def spend_export_budget(request, view) -> None:
+    """Counts a whole export against the client's budget, or refuses it (429): called once the
+    request is known to be a good one, so that a refused or unchanged export costs nothing."""
+    export = ExportRateThrottle()
+    if not export.allow_request(request, view):
+        raise exceptions.Throttled(export.wait())
 
 
 def _login_form(username: str) -> str:

@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, Throttled, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
@@ -28,7 +28,7 @@ from summits.api.languages import Localizer
 from summits.api.pagination import CursorPagination
 from summits.api.parsers import SOURCE_BODY_MAX_BYTES
 from summits.api.strictness import StrictQueryParametersMixin
-from summits.api.throttling import ExportRateThrottle
+from summits.api.throttling import spend_export_budget
 from summits.models import (
     Attendance,
     Citation,
@@ -97,10 +97,7 @@ class TrackerModelViewSet(StrictQueryParametersMixin, viewsets.ModelViewSet):
             # A file holds every row, but a bad page size or cursor is refused as on a page.
             if isinstance(self.paginator, CursorPagination):
                 self.paginator.check_parameters(request, rows, self)
-            # Counted once the request is known to be a file: a refused one costs nothing.
-            export = ExportRateThrottle()
-            if not export.allow_request(request, self):
-                raise Throttled(export.wait())
+            spend_export_budget(request, self)
             # Links in the file name the records themselves, not their CSV.
             serializer = self.get_serializer(context={"request": without_format(request)})
             name = slugify(rows.model._meta.verbose_name_plural)
