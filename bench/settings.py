@@ -33,7 +33,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-if DATABASES["default"]["ENGINE"] == "tracker.database":  # PostgreSQL
+if DATABASES["default"]["ENGINE"] == "tracker.database" and not DATABASES["default"].get("POOLER"):
     # A request the load tools gave up on (after 10 s) must not hold the database afterwards.
+    # (Behind a pooler the role's defaults hold it to DATABASE_STATEMENT_TIMEOUT instead.)
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options["options"] = f"{_options.get('options', '')} -c statement_timeout=10000".strip()

@@ -206,25 +206,55 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # and its request answers 503, instead of one client holding a database core for as long as it
 # likes. A command that must run longer lifts it for its own transaction (SET LOCAL).
 DATABASE_STATEMENT_TIMEOUT = env.float("DATABASE_STATEMENT_TIMEOUT", default=3.0)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+# What every PostgreSQL session starts with: sent at connect, or, behind a pooler that cannot
+# carry them, the role's own defaults in the database (`manage.py set_session_defaults`).
+# JIT compiling spends 30-60 ms on a plan as costly as a page with its "first" labels: worth
+# it for a report over millions of rows, never for a request that reads a hundred.
+DATABASE_SESSION_SETTINGS = {
+    "jit": "off",
+    "statement_timeout": f"{round(DATABASE_STATEMENT_TIMEOUT * 1000)}ms",
+}
+# What stands between the app servers and PostgreSQL: nothing (empty, the default), or
+# "pgbouncer" in transaction pooling mode, which hands each transaction whichever server
+# connection is free, so no state may outlive a transaction (README: Connection pooling).
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+if DATABASE_POOLER not in {"", "pgbouncer"}:
+    raise ImproperlyConfigured(
+        f"DATABASE_POOLER must be pgbouncer, or empty for none, not {DATABASE_POOLER!r}."
+    )
+
+
+def _postgresql(database: dict) -> None:
+    """A PostgreSQL alias's settings: the tracker's backend, its timeouts, and what its
+    sessions start with."""
     # PostgreSQL's backend, with a deadline on each request's database calls: a server that
     # hangs (stopped, not refusing) answers 503 within seconds, below gunicorn's worker timeout.
-    DATABASES["default"]["ENGINE"] = "tracker.database"
-    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    database["ENGINE"] = "tracker.database"
+    options = database.setdefault("OPTIONS", {})
     # An unreachable server is reported within seconds, not after the operating system gives up.
-    _options.setdefault("connect_timeout", 2)
+    options.setdefault("connect_timeout", 2)
     # A peer that vanished from the network is noticed in seconds, not after TCP's minutes.
-    _options.setdefault("keepalives", 1)
-    _options.setdefault("keepalives_idle", 5)
-    _options.setdefault("keepalives_interval", 1)
-    _options.setdefault("keepalives_count", 3)
-    _options.setdefault("tcp_user_timeout", 5000)
-    # JIT compiling spends 30-60 ms on a plan as costly as a page with its "first" labels: worth
-    # it for a report over millions of rows, never for a request that reads a hundred.
-    _options.setdefault(
-        "options",
-        f"-c jit=off -c statement_timeout={round(DATABASE_STATEMENT_TIMEOUT * 1000)}",
-    )
+    options.setdefault("keepalives", 1)
+    options.setdefault("keepalives_idle", 5)
+    options.setdefault("keepalives_interval", 1)
+    options.setdefault("keepalives_count", 3)
+    options.setdefault("tcp_user_timeout", 5000)
+    if not DATABASE_POOLER:
+        options.setdefault(
+            "options",
+            " ".join(f"-c {name}={value}" for name, value in DATABASE_SESSION_SETTINGS.items()),
+        )
+        return
+    # PgBouncer refuses a startup packet's `options`: the sessions' settings are the role's
+    # defaults instead. A statement prepared on one server connection is unknown on the next
+    # (Django prepares none by default; this keeps it so).
+    database["POOLER"] = DATABASE_POOLER
+    options["prepare_threshold"] = None
+
+
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        _postgresql(_database)
 # SQLite builds the summits' covering index without its INCLUDE column and warns so
 # (models.W040) on every command; the INCLUDE is a PostgreSQL optimisation, so on SQLite, and
 # only there, that one warning says nothing worth reading.

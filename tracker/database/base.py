@@ -7,6 +7,11 @@ call past its deadline has its connection cut by the watchdog and fails with an
 OperationalError, which the API answers 503: a hung server costs a request seconds, not
 gunicorn's worker timeout. Outside requests (management commands, which may lift the statement
 timeout for their own transaction) only the probe has a deadline.
+
+Behind a pooler in transaction mode (the alias's POOLER set), a queryset's `.iterator()` outside
+a transaction reads its rows with an ordinary cursor: Django would declare the server-side
+cursor WITH HOLD and fetch from it in later statements, which the pooler may send to another
+server connection. Inside a transaction the cursor lives and dies on one server connection.
 """
 
 from collections.abc import Callable
@@ -74,6 +79,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def connect(self) -> None:
         # Opening waits connect_timeout at most; setting the new session up may wait too.
         self.within(call_seconds(), super().connect)
+
+    def chunked_cursor(self) -> Any:
+        if self.settings_dict.get("POOLER") and self.get_autocommit():
+            return self.cursor()
+        return super().chunked_cursor()
 
     def is_usable(self) -> bool:
         return self.within(HEALTH_CHECK_SECONDS, super().is_usable)
