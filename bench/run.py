@@ -130,6 +130,10 @@ def vacuum() -> None:
 
     if connection.vendor != "postgresql":
         return
+    if connection.settings_dict.get("POOLER"):
+        # VACUUM runs outside a transaction, so its timeout can be lifted only for the session,
+        # which a pooler would leave lifted on a server connection that others then share.
+        raise SystemExit("Prepare the benchmark's data on PostgreSQL directly, not via a pooler.")
     with connection.cursor() as cursor:
         cursor.execute("SET statement_timeout = 0")
         for model in apps.get_app_config("summits").get_models():
