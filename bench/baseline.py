@@ -17,7 +17,6 @@ from bench.baseline_pages import BadRequest, CursorPage, decode_cursor, page_siz
 from summits.dates import display_date_range, display_partial_date, iso_partial_date
 from summits.models import (
     Attendance,
-    AttendanceStatus,
     Citation,
     Country,
     Leader,
@@ -25,7 +24,7 @@ from summits.models import (
     StatusChange,
     Summit,
 )
-from summits.records import attendances_with_firsts, first_label, leader_attendance_records
+from summits.records import leader_attendance_records
 
 PREFIX = "/baseline"
 
@@ -69,9 +68,6 @@ ATTENDANCE_FIELDS = [
     "id",
     "summit__slug",
     "summit__name",
-    "summit__start_date",
-    "summit__organization_id",
-    "summit__organization__records_complete_from",
     "country__code",
     "country__name",
     "leader__slug",
@@ -79,20 +75,10 @@ ATTENDANCE_FIELDS = [
     "role",
     "status",
     "note",
-    "country_attended_before",
-    "leader_attended_before",
+    # Kept on write by the database: read as columns.
+    "first_for_country",
+    "first_for_leader",
 ]
-
-
-def _first(row: dict, *, has_earlier: bool) -> str | None:
-    """An attended attendance at an organization's summit has a first label; others none."""
-    if row["status"] != AttendanceStatus.ATTENDED or row["summit__organization_id"] is None:
-        return None
-    return first_label(
-        complete_from=row["summit__organization__records_complete_from"],
-        start_date=row["summit__start_date"],
-        has_earlier=has_earlier,
-    )
 
 
 def _attendance(row: dict, url_prefix: str) -> dict:
@@ -108,12 +94,8 @@ def _attendance(row: dict, url_prefix: str) -> dict:
         "role": row["role"],
         "status": row["status"],
         "note": row["note"],
-        "first_for_country": _first(row, has_earlier=row["country_attended_before"]),
-        "first_for_leader": (
-            _first(row, has_earlier=row["leader_attended_before"])
-            if row["leader__slug"] is not None
-            else None
-        ),
+        "first_for_country": row["first_for_country"],
+        "first_for_leader": row["first_for_leader"],
     }
 
 
@@ -144,8 +126,7 @@ def _attendance_filters(request: HttpRequest) -> Q:
 
 @handles_bad_requests
 def attendance_list(request: HttpRequest) -> HttpResponse:
-    rows = attendances_with_firsts(Attendance.objects.filter(_attendance_filters(request)))
-    rows = rows.values(*ATTENDANCE_FIELDS)
+    rows = Attendance.objects.filter(_attendance_filters(request)).values(*ATTENDANCE_FIELDS)
     url_prefix = request.build_absolute_uri("/api/attendances/")
     page = cursor_page(
         request,
@@ -177,7 +158,7 @@ EVIDENCE_ORDER = ["source__key", "start", "id"]
 
 
 def attendance_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    rows = attendances_with_firsts(Attendance.objects.filter(pk=pk)).values(*ATTENDANCE_FIELDS)
+    rows = Attendance.objects.filter(pk=pk).values(*ATTENDANCE_FIELDS)
     row = next(iter(rows), None)
     if row is None:
         return HttpResponseNotFound()

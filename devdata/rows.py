@@ -115,9 +115,15 @@ MODELS = list(ROW_TYPES)
 
 
 def row_columns(model: type[models.Model]) -> list[tuple[models.Field, int]]:
-    """The model's concrete fields but its primary key, in the model's order, each with its
-    position in the model's row type, after checking that the row type names exactly these."""
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    """The model's concrete fields but its primary key and those the database keeps, in the
+    model's order, each with its position in the model's row type, after checking that the row
+    type names exactly these."""
+    kept_by_database = getattr(model, "kept_by_database", ())
+    fields = [
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.name not in kept_by_database
+    ]
     names = list(get_type_hints(ROW_TYPES[model]))
     missing = {field.name for field in fields} - set(names)
     unknown = set(names) - {field.name for field in fields}

@@ -174,7 +174,11 @@ class Deserializer(base.Deserializer):
                 raise base.DeserializationError(
                     f"{where}: {model._meta.label_lower} has no field {name!r}."
                 ) from None
-            if not field.concrete or field.many_to_many:
+            if (
+                not field.concrete
+                or field.many_to_many
+                or name in getattr(model, "kept_by_database", ())
+            ):
                 raise base.DeserializationError(
                     f"{where}: {name!r} is not a field of {model._meta.label_lower} that a "
                     "fixture sets."

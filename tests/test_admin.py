@@ -1155,10 +1155,13 @@ CONSTRAINT_CASES = {
         "start",
     ),
 }
-# Not editable in the admin at all: the status is the timeline's, written by a service; a
-# text's digest and length are computed from it, and only fixtures set a seed file.
+# Not editable in the admin at all: the status is the timeline's, written by a service; the
+# "first" labels are the database's; a text's digest and length are computed from it, and only
+# fixtures set a seed file.
 CONSTRAINTS_NOT_EDITABLE = {
     "summits_attendance_status_valid",
+    "summits_attendance_first_for_country_valid",
+    "summits_attendance_first_for_leader_valid",
     "summits_source_text_digest",
     "summits_source_seed_file_has_text",
 }

@@ -205,6 +205,9 @@ def test_it_shows_its_progress_on_a_terminal_and_nothing_in_a_pipe(db):
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda model: model.__name__)
 def test_each_generated_row_names_every_field_of_its_model(model):
+    """Every field but those the database keeps (the "first" labels), which a write leaves out."""
     assert [field.name for field, _ in row_columns(model)] == [
-        field.name for field in model._meta.concrete_fields if not field.primary_key
+        field.name
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.name not in getattr(model, "kept_by_database", ())
     ]

@@ -104,7 +104,8 @@ def test_generated_rows_hold_every_kind_of_empty_value(db):
 
     assert any(attendance["leader__slug"] is None for attendance in attendances)
     assert any(attendance["role"] is None for attendance in attendances)
-    assert any(attendance["summit__organization_id"] is None for attendance in attendances)
+    assert any(attendance["first_for_country"] is None for attendance in attendances)
+    assert any(attendance["first_for_country"] is not None for attendance in attendances)
     assert any(summit["organization__slug"] is None for summit in summits)
     assert any(summit["host_country__code"] is None for summit in summits)
     assert any(summit["end_date"] is None for summit in summits)

@@ -28,8 +28,6 @@ from summits.dates import (
     display_partial_date,
     iso_partial_date,
 )
-from summits.models import AttendanceStatus
-from summits.records import first_label
 
 Row = dict[str, Any]
 LinkFunction = Callable[[object], str]
@@ -131,24 +129,6 @@ def _partial_date(column: str, precision: str) -> Computed:
     return Computed((column, precision), lambda row: iso_partial_date(row[column], row[precision]))
 
 
-def _first(row: Row, *, earlier: str) -> str | None:
-    """An attendance's first label: only an attended one at an organization's summit has one."""
-    if row["status"] != AttendanceStatus.ATTENDED or row["summit__organization_id"] is None:
-        return None
-    return first_label(
-        complete_from=row["summit__organization__records_complete_from"],
-        start_date=row["summit__start_date"],
-        has_earlier=row[earlier],
-    )
-
-
-_FIRST_COLUMNS = (
-    "status",
-    "summit__start_date",
-    "summit__organization_id",
-    "summit__organization__records_complete_from",
-)
-
 EVIDENCE = Representation(
     id="id",
     source="source__key",
@@ -183,7 +163,6 @@ _ATTENDING: dict[str, Shown] = {
 
 ATTENDEE = Representation(id="id", url=Link("id"), **_ATTENDING)
 
-# Rows of a queryset annotated by `summits.records.attendances_with_firsts`.
 ATTENDANCE = Representation(
     id="id",
     url=Link("id"),
@@ -191,18 +170,9 @@ ATTENDANCE = Representation(
     summit_name="summit__name",
     **_ATTENDING,
     note="note",
-    first_for_country=Computed(
-        (*_FIRST_COLUMNS, "country_attended_before"),
-        lambda row: _first(row, earlier="country_attended_before"),
-    ),
-    first_for_leader=Computed(
-        (*_FIRST_COLUMNS, "leader__slug", "leader_attended_before"),
-        lambda row: (
-            _first(row, earlier="leader_attended_before")
-            if row["leader__slug"] is not None
-            else None
-        ),
-    ),
+    # Kept on write by the database (Attendance.first_for_country).
+    first_for_country="first_for_country",
+    first_for_leader="first_for_leader",
 )
 
 # Rows of a queryset annotated by `Summit.objects.with_attendee_count()`.

@@ -23,6 +23,7 @@ from summits.models import (
     Citation,
     CitationBasis,
     Country,
+    FirstLabel,
     Leader,
     Organization,
     Source,
@@ -263,11 +264,19 @@ class AttendanceSerializer(RowSerializerMixin, ModelValidatingSerializer):
         slug_field="slug", queryset=Leader.objects.all(), required=False, allow_null=True
     )
     leader_name = serializers.CharField(source="leader.name", read_only=True, allow_null=True)
-    first_for_country = serializers.SerializerMethodField(
+    first_for_country = serializers.ChoiceField(
+        choices=FirstLabel.choices,
+        read_only=True,
+        allow_null=True,
         help_text='"first recorded" (or "first", where the records are complete) when no earlier '
-        "summit of the organization was attended by this country; else null."
+        "summit of the organization was attended by this country; else null.",
     )
-    first_for_leader = serializers.SerializerMethodField(help_text="The same, for the leader.")
+    first_for_leader = serializers.ChoiceField(
+        choices=FirstLabel.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="The same, for the leader.",
+    )
 
     field_hints = {
         "status": "The status is the latest step of the attendance's timeline: add a step with "
@@ -280,13 +289,6 @@ class AttendanceSerializer(RowSerializerMixin, ModelValidatingSerializer):
         read_only_fields = ["status"]
         # Not stated is null; "" would be a second null, which the database refuses.
         extra_kwargs = {"role": {"allow_blank": False}}
-
-    # The method fields' own getters, for DRF's generic rendering; lists render the rows.
-    def get_first_for_country(self, attendance: Attendance) -> str | None:
-        return self.representation.value("first_for_country", attendance, self.row_link)
-
-    def get_first_for_leader(self, attendance: Attendance) -> str | None:
-        return self.representation.value("first_for_leader", attendance, self.row_link)
 
 
 class AttendanceDetailSerializer(AttendanceSerializer):

@@ -41,7 +41,6 @@ from summits.models import (
 )
 from summits.records import (
     AttendanceRecord,
-    attendances_with_firsts,
     country_attendance_records,
     leader_attendance_records,
 )
@@ -307,9 +306,7 @@ class SummitViewSet(TrackerModelViewSet):
 class AttendanceViewSet(TrackerModelViewSet):
     """One country's participation in one summit; its status is the latest step of its timeline."""
 
-    queryset = attendances_with_firsts(
-        Attendance.objects.select_related("summit__organization", "country", "leader")
-    )
+    queryset = Attendance.objects.select_related("summit__organization", "country", "leader")
     serializer_class = serializers.AttendanceSerializer
     filterset_class = filters.AttendanceFilter
     search_fields = [

@@ -122,9 +122,15 @@ def _name_entries(*, kind: str, key: Key, row: Row) -> list[dict[str, Any]]:
 
 
 def _entry(*, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """A fixture entry with every concrete field of the model, in the model's field order."""
+    """A fixture entry with every concrete field of the model, in the model's field order, but
+    those the database keeps."""
     model = MODELS[kind]
-    names = [f.name for f in model._meta.concrete_fields if not f.primary_key]
+    kept_by_database = getattr(model, "kept_by_database", ())
+    names = [
+        f.name
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.name not in kept_by_database
+    ]
     if set(names) != set(fields):
         raise FactsError(
             f"The builder for {model._meta.label} is out of date with the model: it writes "

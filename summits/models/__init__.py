@@ -9,7 +9,13 @@ The models live by subject in this package; everything is importable from `summi
 """
 
 from summits.models.actors import Country, Leader, Organization
-from summits.models.attendances import Attendance, AttendanceRole, AttendanceStatus, StatusChange
+from summits.models.attendances import (
+    Attendance,
+    AttendanceRole,
+    AttendanceStatus,
+    FirstLabel,
+    StatusChange,
+)
 from summits.models.base import ISO_COUNTRY_CODE, SHA256_HEX, ConstraintFieldsModel, NaturalKeyModel
 from summits.models.changes import Change, ChangeHorizon, ChangeKind, RecordType, feed_bounds
 from summits.models.meetings import Summit, SummitKind, SummitQuerySet, SummitStatus
@@ -30,6 +36,7 @@ __all__ = [
     "CitationBasis",
     "ConstraintFieldsModel",
     "Country",
+    "FirstLabel",
     "Leader",
     "LeaderName",
     "NaturalKeyModel",

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from summits import validators
@@ -35,6 +35,14 @@ class AttendanceStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+class FirstLabel(models.TextChoices):
+    """An attended attendance with no earlier attended summit of the organization, by the same
+    country or leader: "first" once the organization's records are complete on its date."""
+
+    FIRST = "first", "First"
+    FIRST_RECORDED = "first recorded", "First recorded"
+
+
 class AttendanceRole(models.TextChoices):
     HOST = "host", "Host"
     MEMBER = "member", "Member"
@@ -64,15 +72,42 @@ class Attendance(NaturalKeyModel):
         help_text="A copy of the latest status change; empty until the first one.",
     )
     note = models.TextField(blank=True, validators=[validators.multiline])
+    # Kept by the database (migration 0013's triggers) whenever an attendance, a summit's date or
+    # an organization's records_complete_from is written, by any path; `manage.py refresh_firsts`
+    # recomputes them and reports drift. Never written by a model save.
+    first_for_country = models.CharField(  # noqa: DJ001
+        max_length=14,
+        choices=FirstLabel.choices,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Kept by the database: no earlier summit of the organization was attended by "
+        "this country.",
+    )
+    first_for_leader = models.CharField(  # noqa: DJ001
+        max_length=14,
+        choices=FirstLabel.choices,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Kept by the database: the same, for the leader.",
+    )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["first_for_country", "first_for_leader"])
     objects = NaturalKeyManager.from_queryset(AttendanceQuerySet)()
     natural_key_fields = ("summit__slug", "country__code")
+    # Written only by the database's triggers: no fixture, import or form sets them.
+    kept_by_database = ("first_for_country", "first_for_leader")
+    # Never written back by a save: the labels, and the status that attendance_refresh_status()
+    # writes.
+    derived_fields = ("status", *kept_by_database)
 
     constraint_fields = {
         "summits_attendance_one_per_country": "country",
         "summits_attendance_role_valid": "role",
         "summits_attendance_status_valid": "status",
+        "summits_attendance_first_for_country_valid": "first_for_country",
+        "summits_attendance_first_for_leader_valid": "first_for_leader",
     }
 
     class Meta:
@@ -97,6 +132,20 @@ class Attendance(NaturalKeyModel):
                 what="attendance status",
                 null=True,
             ),
+            choice_constraint(
+                "first_for_country",
+                FirstLabel,
+                name="summits_attendance_first_for_country_valid",
+                what="first label",
+                null=True,
+            ),
+            choice_constraint(
+                "first_for_leader",
+                FirstLabel,
+                name="summits_attendance_first_for_leader_valid",
+                what="first label",
+                null=True,
+            ),
         ]
         indexes = [
             # The filters by country or leader and status, and the "first" labels' search for an
@@ -104,6 +153,18 @@ class Attendance(NaturalKeyModel):
             models.Index(fields=["country", "status", "summit"], name="summits_att_country_status"),
             models.Index(fields=["leader", "status", "summit"], name="summits_att_leader_status"),
             models.Index(fields=["status", "id"], name="summits_att_status_id"),
+            # The few labelled attendances of a country or a leader: what a write that adds an
+            # attended one compares it with.
+            models.Index(
+                fields=["country"],
+                condition=Q(first_for_country__isnull=False),
+                name="summits_att_country_first",
+            ),
+            models.Index(
+                fields=["leader"],
+                condition=Q(first_for_leader__isnull=False),
+                name="summits_att_leader_first",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -111,13 +172,14 @@ class Attendance(NaturalKeyModel):
         return f"{who} at {self.summit.name}"
 
     def save(self, *args, **kwargs):
-        # `status` is written only by attendance_refresh_status(); an ordinary save of a row
-        # loaded earlier must not write back a status that a newer change has replaced.
+        # `status` is written only by attendance_refresh_status() and the labels only by the
+        # database: an ordinary save of a row loaded earlier must not write back values that a
+        # newer write has replaced.
         if not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
-                if not field.primary_key and field.name != "status"
+                if not field.primary_key and field.name not in self.derived_fields
             ]
         super().save(*args, **kwargs)
 

@@ -1,5 +1,6 @@
 """Writes that are more than one save: the status workflow (`statuses`), the bulk import of
-attendances (`bulk_import`) and the change feed's retention (`changes`). Import them from here:
+attendances (`bulk_import`), the change feed's retention (`changes`) and the check of the
+"first" labels that the database keeps (`firsts`). Import them from here:
 `from summits.services import ...`."""
 
 from summits.services.bulk_import import (
@@ -10,6 +11,7 @@ from summits.services.bulk_import import (
     attendances_import,
 )
 from summits.services.changes import PruneReport, changes_prune
+from summits.services.firsts import FirstsReport, firsts_refresh
 from summits.services.statuses import (
     StatusRefused,
     attendance_record_status,
@@ -24,6 +26,7 @@ from summits.services.statuses import (
 __all__ = [
     "IMPORT_BATCH",
     "MAX_IMPORT_ERRORS",
+    "FirstsReport",
     "ImportRejected",
     "ImportReport",
     "PruneReport",
@@ -34,6 +37,7 @@ __all__ = [
     "attendances_record_status",
     "attendances_refresh_status_by_id",
     "changes_prune",
+    "firsts_refresh",
     "status_change_delete",
     "status_change_save",
     "status_changes_delete",
