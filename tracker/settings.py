@@ -7,6 +7,7 @@ with DEBUG off (the default) the settings refuse to start without their producti
 import base64
 import hashlib
 import os
+import warnings
 from pathlib import Path
 
 import environ
@@ -78,6 +79,45 @@ def _rate(name: str, default: str) -> str:
             f"or /day), not {given!r}."
         )
     return given
+
+
+def _replica_databases(name: str, primary: dict) -> dict[str, dict]:
+    """The databases of the comma-separated replica URLs in `name`, as "replica1", "replica2"...:
+    each read as DATABASE_URL is, connected as the primary is, outside the request's
+    transaction. A URL that cannot be a PostgreSQL replica stops start-up with a line that names
+    the setting (not the URL, which may hold a password)."""
+    urls = [url.strip() for url in env.str(name, default="").split(",") if url.strip()]
+    if urls and primary["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            f"{name} needs a PostgreSQL DATABASE_URL: it lists streaming replicas of it."
+        )
+    replicas = {}
+    for number, url in enumerate(urls, start=1):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # django-environ warns of an unknown scheme
+                config = environ.Env.db_url_config(url)
+        except ValueError:
+            config = {}
+        if config.get("ENGINE") != "django.db.backends.postgresql" or not config.get("NAME"):
+            raise ImproperlyConfigured(
+                f"{name} must list postgres:// URLs with a database name, as DATABASE_URL is "
+                f"(postgres://user@host:5432/tracker); its URL number {number} is not one."
+            )
+        alias = f"replica{number}"
+        replicas[alias] = {
+            **config,
+            # Its own name, so that the replica's pg_stat_activity tells which connections are
+            # the tracker's.
+            "OPTIONS": {"application_name": f"tracker {alias}", **config.get("OPTIONS", {})},
+            "CONN_MAX_AGE": config.get("CONN_MAX_AGE", primary["CONN_MAX_AGE"]),
+            "CONN_HEALTH_CHECKS": primary["CONN_HEALTH_CHECKS"],
+            # A GET must not open a transaction on every replica.
+            "ATOMIC_REQUESTS": False,
+            # The test suite reads its one test database through it.
+            "TEST": {"MIRROR": "default"},
+        }
+    return replicas
 
 
 def _sha256_sources(*texts: str) -> list[str]:
@@ -161,6 +201,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "tracker.middleware.DatabaseUnavailableMiddleware",
+    # Where each API GET reads (a replica, or the primary), chosen before anything reads.
+    "tracker.replicas.routing.ReadReplicaMiddleware",
     # A strong ETag on the API's GET responses, and 304 for a matching If-None-Match, before the
     # view runs while the data is unchanged.
     "tracker.middleware.RepresentationETagMiddleware",
@@ -251,6 +293,16 @@ def _postgresql(database: dict) -> None:
     database["POOLER"] = DATABASE_POOLER
     options["prepare_threshold"] = None
 
+
+# PostgreSQL streaming replicas of DATABASE_URL that answer the API's GETs (comma-separated
+# URLs; none by default): writes, the admin and commands use the primary, and a client that
+# has just written reads its write (tracker/replicas/; the README's "Read replicas").
+_replicas = _replica_databases("DATABASE_REPLICA_URLS", DATABASES["default"])
+DATABASES.update(_replicas)
+DATABASE_REPLICAS = list(_replicas)
+DATABASE_ROUTERS.append("tracker.replicas.routing.ReadReplicaRouter")
+# A replica further behind the primary than this (seconds) serves no reads until it catches up.
+REPLICA_MAX_LAG_SECONDS = _whole_number("REPLICA_MAX_LAG_SECONDS", 5, maximum=3600)
 
 for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.postgresql":

@@ -31,7 +31,7 @@ from importlib import metadata
 from typing import cast
 
 from django.conf import settings
-from django.db import connection
+from django.db import connections, router
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import parse_etags, quote_etag
 from rest_framework import exceptions, status
@@ -43,6 +43,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from summits.api.errors import error_response
+from summits.models import Summit
 
 VERSION_TABLE = "summits_dataversion"
 # Request headers that can change a representation's bytes or who may see it.
@@ -68,9 +69,12 @@ _RENDERING_DISTRIBUTIONS = ("django", "djangorestframework", "orjson", "drf-orjs
 _RELEASE = _release_fingerprint()
 
 
-def data_version() -> str | None:
-    """The current data version token (None where the table is missing)."""
-    with connection.cursor() as cursor:
+def data_version(using: str | None = None) -> str | None:
+    """The current data version token (None where the table is missing), read from the database
+    `using`: by default the one this request reads summit data from (the routers' choice: a read
+    replica during an API GET that one serves), so that a tag's version and the rows it names
+    come from one server."""
+    with connections[using or router.db_for_read(Summit)].cursor() as cursor:
         cursor.execute(f"SELECT token FROM {VERSION_TABLE} WHERE id = 1")
         row = cursor.fetchone()
     return row[0] if row else None
