@@ -16,9 +16,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, Error, connections
+
+from tracker.database.base import HEALTH_CHECK_SECONDS, DatabaseWrapper
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +53,16 @@ def primary_flushed() -> int | None:
 
 
 def replica_position(alias: str) -> Position:
-    with connections[alias].cursor() as cursor:
-        cursor.execute(
+    # Every replica runs on the tracker's backend (tracker/settings.py).
+    connection = cast("DatabaseWrapper", connections[alias])
+    with connection.cursor() as cursor:
+        # Within a health check's second, not a statement's timeout: a hung replica costs the
+        # request that checks it that long.
+        connection.within(
+            HEALTH_CHECK_SECONDS,
+            cursor.execute,
             "SELECT pg_last_wal_replay_lsn()::text, "
-            "EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8"
+            "EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8",
         )
         replayed, age = cursor.fetchone()
     return Position(wal_position(replayed), age)
