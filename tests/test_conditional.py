@@ -157,7 +157,8 @@ def test_a_repeated_get_of_unchanged_data_answers_304_after_one_query(anonymous_
 
     assert response.status_code == 304
     assert response["ETag"] == tag
-    assert [query["sql"] for query in queries] == [
+    # In the request's snapshot (a savepoint inside a test's transaction).
+    assert [query["sql"] for query in queries if "SAVEPOINT" not in query["sql"]] == [
         "SELECT token FROM summits_dataversion WHERE id = 1"
     ]
 
@@ -399,6 +400,8 @@ def test_app_servers_of_one_release_agree_on_etags_and_releases_never_share_them
     anonymous_client, world, monkeypatch, settings
 ):
     url = summit_url()
+    # What a view renders, not what the shared cache holds for the release.
+    settings.RESPONSE_CACHE_SECONDS = 0
     settings.RELEASE = "2026.12.1"
     monkeypatch.setattr(conditional, "_RELEASE", conditional._release_fingerprint())
     first_server = etag(anonymous_client, url)

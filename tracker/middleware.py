@@ -2,13 +2,17 @@
 500 while the database is away, ETags and early 304s for the API's reads, and no NUL bytes past
 the front door."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, cast
 
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connections, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags, quote_etag
+from psycopg import IsolationLevel
 
+from summits.api import response_cache
 from summits.api.conditional import (
     RESPONSE_VARY,
     data_version,
@@ -19,6 +23,7 @@ from summits.api.conditional import (
 )
 from summits.api.errors import COLLIDED, database_unavailable, error_response, transaction_collided
 from tracker.errors import database_unavailable_page, is_json_path, plain_error_page
+from tracker.replicas.routing import reading_alias
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
 
@@ -114,8 +119,10 @@ class DatabaseUnavailableMiddleware:
 
 
 class RepresentationETagMiddleware:
-    """ETags for the API's GET and HEAD responses (summits.api.conditional), and 304s as early
-    as the data allows: before the view, when the tag names the current data version."""
+    """ETags for the API's GET and HEAD responses (summits.api.conditional), 304s as early as the
+    data allows: before the view, when the tag names the current data version; and responses
+    from the cache that app servers share, stored under the data version
+    (summits.api.response_cache)."""
 
     paths: tuple[str, ...] = ("/api/",)
 
@@ -126,9 +133,13 @@ class RepresentationETagMiddleware:
         if request.method not in ("GET", "HEAD") or not request.path.startswith(self.paths):
             return self.get_response(request)
         try:
-            version = data_version()
+            with snapshot(reading_alias()):
+                return self._answer(request)
         except (OperationalError, InterfaceError):
             return database_unavailable()
+
+    def _answer(self, request: HttpRequest) -> HttpResponse:
+        version = data_version()
         offered = [
             parts
             for tag in parse_etags(request.headers.get("If-None-Match", ""))
@@ -143,7 +154,7 @@ class RepresentationETagMiddleware:
                         quote_etag(f"{version}.{key}.{digest}")
                     )
 
-        response = self.get_response(request)
+        response = self._response(request, version)
         if response.status_code != 200 or response.streaming:
             return response
         etag = make_etag(version, request, response.content)
@@ -152,6 +163,45 @@ class RepresentationETagMiddleware:
         if current is not None and any(digest == current[2] for _, _, digest in offered):
             return _not_modified(etag, response)
         return response
+
+    def _response(self, request: HttpRequest, version: str | None) -> HttpResponse:
+        """The view's response, or the one the shared cache holds for this version."""
+        if version is None or not response_cache.enabled() or not response_cache.shared(request):
+            return self.get_response(request)
+        cached = response_cache.cached_response(version, request)
+        if cached is not None:
+            # Served without the view, but within the client's budget all the same.
+            return throttled(request) or cached
+        response = self.get_response(request)
+        if response_cache.storable(response):
+            # Read in the snapshot the version names: exactly the data at that version.
+            response_cache.store(version, request, response)
+        return response
+
+
+@contextmanager
+def snapshot(alias: str) -> Iterator[None]:
+    """One transaction on `alias` that sees one state of the data: REPEATABLE READ on
+    PostgreSQL (begun in the same round trip as its first query), and on SQLite a read
+    transaction, which sees one state of the file. The data version read first in it names
+    exactly the data every later read in it sees: an ETag's version, and the key a response is
+    kept under in the shared cache. A streamed body is read after it, in a transaction of its
+    own (summits.api.streaming). Inside a transaction already open (a test's), a savepoint."""
+    connection = connections[alias]
+    if connection.in_atomic_block or connection.vendor != "postgresql":
+        with transaction.atomic(using=alias):
+            yield
+        return
+    connection.ensure_connection()
+    driver = connection.connection
+    driver.isolation_level = IsolationLevel.REPEATABLE_READ
+    try:
+        with transaction.atomic(using=alias):
+            yield
+    finally:
+        if not driver.closed:
+            # The backend's own level, from OPTIONS (READ COMMITTED unless set).
+            driver.isolation_level = cast("Any", connection).isolation_level
 
 
 def _not_modified(etag: str, response: HttpResponse | None = None) -> HttpResponse:

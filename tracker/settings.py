@@ -357,8 +357,8 @@ if not RELEASE and not DEBUG:
 # older ones, and a client whose token is older re-syncs.
 CHANGE_FEED_RETENTION_DAYS = _whole_number("CHANGE_FEED_RETENTION_DAYS", 30, maximum=36_500)
 
-# Shared by every app server: throttle counters live here. Redis in production
-# (CACHE_URL=redis://127.0.0.1:6379/0); one process's memory for a first run.
+# Shared by every app server: throttle counters and the API's cached responses live here. Redis
+# in production (CACHE_URL=redis://127.0.0.1:6379/0); one process's memory for a first run.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # Deployments (and test runs) sharing one Redis keep apart by a prefix of their own. Set here:
 # django-environ lowercases CACHE_URL's query keys, so `?key_prefix=` there never arrives.
@@ -371,6 +371,13 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
         "socket_timeout": 0.2,
         **CACHES["default"].get("OPTIONS", {}),
     }
+
+# How long (seconds) an anonymous API GET's response is kept in that cache under the data version
+# it shows (summits.api.response_cache); 0 keeps none. A write changes the version, and so the
+# key: this bounds only the memory an unchanged version's responses hold, never staleness.
+RESPONSE_CACHE_SECONDS = _whole_number("RESPONSE_CACHE_SECONDS", 600, maximum=86_400)
+# Larger bodies (a page of 500 attendances is ~170 KB) are served from the database each time.
+RESPONSE_CACHE_MAX_BYTES = _whole_number("RESPONSE_CACHE_MAX_BYTES", 512 * 1024, maximum=2**30)
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 SERIALIZATION_MODULES = {"json": "summits.fixture_format"}
@@ -469,6 +476,7 @@ SPECTACULAR_SETTINGS = {
         "ChangeKindEnum": "summits.models.ChangeKind",
         "RecordTypeEnum": "summits.models.RecordType",
         "DatePrecisionEnum": "summits.dates.DatePrecision",
+        "FirstLabelEnum": "summits.models.FirstLabel",
         "KindEnum": "summits.models.SummitKind",
         "SummitStatusEnum": "summits.models.SummitStatus",
     },

@@ -1,0 +1,100 @@
+"""A cache of the API's GET responses that every app server shares, keyed by the data version.
+
+A response is stored under `response:<data version>:<variant>` (summits.api.conditional): the
+data version that a database trigger replaces on every write, by any app server or by SQL, and
+the variant that hashes the URL, the headers that choose a representation and the release. A
+write changes the version, and so every key: nothing stored is ever served for data it does not
+show, and nothing needs to be deleted (entries expire after RESPONSE_CACHE_SECONDS).
+
+An API GET reads its data version and runs its view in one snapshot of the data
+(tracker.middleware.snapshot: REPEATABLE READ on PostgreSQL, primary or replica): a response
+shows exactly the data at the version it is stored under.
+
+Only what every client would be answered the same is shared: anonymous GETs (no Authorization
+header, no session cookie), answered 200 with a body of one of `CACHED_TYPES` and no cookie,
+at most RESPONSE_CACHE_MAX_BYTES. A cached answer still counts against the client's request
+budget. While the cache is away (summits.api.throttling.cache_outage) requests are served
+uncached, as if it were empty.
+"""
+
+import pickle
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+
+from summits.api.conditional import variant
+from summits.api.throttling import CACHE_ERRORS, cache_outage
+
+# Representations the same for every anonymous client; never the browsable API's HTML, which
+# carries a CSRF token.
+CACHED_TYPES = (
+    "application/json",
+    "application/ld+json",
+    "application/geo+json",
+    "text/calendar",
+)
+# Set on the way out by the middleware outside the cache: not stored.
+_OUTER_HEADERS = frozenset({"etag", "set-cookie"})
+
+
+def enabled() -> bool:
+    return settings.RESPONSE_CACHE_SECONDS > 0
+
+
+def shared(request: HttpRequest) -> bool:
+    """Whether `request` is answered the same for every client that sends it."""
+    return (
+        request.method == "GET"
+        and "Authorization" not in request.headers
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    )
+
+
+def _key(version: str, request: HttpRequest) -> str:
+    return f"response:{version}:{variant(request)}"
+
+
+def cached_response(version: str, request: HttpRequest) -> HttpResponse | None:
+    """The response stored for `request` at `version`, or None."""
+    if cache_outage.ongoing():
+        return None
+    try:
+        stored = cache.get(_key(version, request))
+    except CACHE_ERRORS as error:
+        cache_outage.record(error)
+        return None
+    if stored is None:
+        return None
+    status, headers, content = pickle.loads(stored)  # written by store() only
+    response = HttpResponse(content, status=status)
+    for name, value in headers:
+        response[name] = value
+    return response
+
+
+def storable(response: HttpResponse) -> bool:
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and response.get("Content-Type", "").split(";")[0].strip() in CACHED_TYPES
+        and len(response.content) <= settings.RESPONSE_CACHE_MAX_BYTES
+    )
+
+
+def store(version: str, request: HttpRequest, response: HttpResponse) -> None:
+    """Keep `response` for `request` at `version` (a response the view made at that version)."""
+    if cache_outage.ongoing():
+        return
+    headers: list[tuple[str, Any]] = [
+        (name, value)
+        for name, value in response.headers.items()
+        if name.lower() not in _OUTER_HEADERS
+    ]
+    stored = pickle.dumps((response.status_code, headers, response.content), protocol=5)
+    try:
+        cache.set(_key(version, request), stored, timeout=settings.RESPONSE_CACHE_SECONDS)
+    except CACHE_ERRORS as error:
+        cache_outage.record(error)

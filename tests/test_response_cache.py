@@ -1,0 +1,114 @@
+"""The shared response cache (summits.api.response_cache): a repeated anonymous GET is answered
+from the cache while the data version stands, and never after a write."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import override_settings
+from redis.exceptions import ConnectionError as RedisConnectionError
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from summits.api import response_cache
+from summits.api.throttling import cache_outage
+from summits.models import Attendance
+from tests.helpers import count_queries
+
+LIST = "/api/attendances/?summit=nato-2024-washington"
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def note_shown(client) -> str:
+    [row] = [row for row in client.get(LIST).json()["results"] if row["country"] == "JP"]
+    return row["note"]
+
+
+def test_a_repeated_read_is_answered_from_the_cache_with_one_query(anonymous_client, article):
+    first = anonymous_client.get(LIST)
+    queries = count_queries(anonymous_client, LIST)
+    again = anonymous_client.get(LIST)
+
+    # The data version's query only (which count_queries leaves out): no view ran.
+    assert queries == 0
+    assert again.content == first.content
+    assert again["ETag"] == first["ETag"]
+    assert again["Content-Type"] == first["Content-Type"]
+    assert again["Vary"] == first["Vary"]
+
+
+@pytest.mark.parametrize("how", ["orm", "sql"])
+def test_a_write_by_any_path_is_read_at_once(anonymous_client, article, how):
+    assert note_shown(anonymous_client) != "Changed."
+    attendance = Attendance.objects.get(summit__slug="nato-2024-washington", country__code="JP")
+    if how == "orm":
+        Attendance.objects.filter(pk=attendance.pk).update(note="Changed.")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE summits_attendance SET note = 'Changed.' WHERE id = %s", [attendance.pk]
+            )
+
+    assert note_shown(anonymous_client) == "Changed."
+
+
+def test_each_variant_is_cached_apart(anonymous_client, article):
+    english = anonymous_client.get("/api/leaders/fumio-kishida/")
+    japanese = anonymous_client.get("/api/leaders/fumio-kishida/", HTTP_ACCEPT_LANGUAGE="ja")
+    again = anonymous_client.get("/api/leaders/fumio-kishida/", HTTP_ACCEPT_LANGUAGE="ja")
+
+    assert english["Content-Language"] != japanese["Content-Language"]
+    assert again.content == japanese.content
+    assert again["Content-Language"] == japanese["Content-Language"]
+
+
+def test_a_client_with_credentials_is_never_answered_from_the_cache(editor, article):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=editor).key}")
+    client.get(LIST)
+
+    assert count_queries(client, LIST) > 1
+
+
+def test_errors_and_the_browsable_api_are_not_kept(anonymous_client, article, monkeypatch):
+    stored = []
+    store = response_cache.store
+    monkeypatch.setattr(
+        response_cache, "store", lambda *args: stored.append(args[1].path) or store(*args)
+    )
+
+    assert anonymous_client.get("/api/attendances/?year=never").status_code == 400
+    html = anonymous_client.get(LIST, HTTP_ACCEPT="text/html")
+    assert html["Content-Type"].startswith("text/html")
+    assert anonymous_client.get(LIST).status_code == 200
+
+    assert stored == ["/api/attendances/"]
+    assert not response_cache.storable(html)
+
+
+def test_with_the_cache_away_reads_are_served_uncached(anonymous_client, article, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(response_cache.cache, "get", refuse)
+    monkeypatch.setattr(response_cache.cache, "set", refuse)
+    try:
+        first = anonymous_client.get(LIST)
+        second = anonymous_client.get(LIST)
+        assert (first.status_code, second.status_code) == (200, 200)
+        assert first.content == second.content
+        assert cache_outage.ongoing()
+    finally:
+        cache_outage._retry_at = float("-inf")
+
+
+@override_settings(RESPONSE_CACHE_SECONDS=0)
+def test_a_cache_time_of_zero_turns_it_off(anonymous_client, article):
+    anonymous_client.get(LIST)
+
+    assert count_queries(anonymous_client, LIST) > 1
