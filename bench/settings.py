@@ -5,6 +5,7 @@ Nothing else changes: the same middleware (the ETag middleware also covering the
 framework configuration serve both the API and the baseline.
 """
 
+import os
 import warnings
 
 from tracker.settings import *  # noqa: F403
@@ -22,6 +23,12 @@ MIDDLEWARE = [
     else name
     for name in MIDDLEWARE
 ]
+
+# The API's reads are measured cold, against the baseline's: the shared response cache
+# (summits.api.response_cache) stays off unless the environment sets RESPONSE_CACHE_SECONDS, as
+# `python -m bench.run --response-cache` does. The baseline never uses it (bench/middleware.py).
+if "RESPONSE_CACHE_SECONDS" not in os.environ:
+    RESPONSE_CACHE_SECONDS = 0
 
 # Load tests would only measure the throttle; it is also a per-process cache here.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
