@@ -3,6 +3,7 @@ latency at half that rate with bench/fixed_rate.js, both sides of a scenario in 
 rounds."""
 
 import argparse
+import http.client
 import json
 import os
 import socket
@@ -147,3 +148,53 @@ def measure(scenario: Scenario, side: Side, port: int, prefix: str, args) -> Non
         scenario.failed = f"{prefix or 'API'}: statuses {unexpected} at the fixed rate"
     side.p50_ms, side.p99_ms = fixed["p50_ms"], fixed["p99_ms"]
     side.errors = peak["errors"] + peak["timeouts"] + fixed["errors"] + fixed["timeouts"]
+
+
+def fill_response_cache(scenario: Scenario, port: int) -> None:
+    """With the shared response cache on: asks the server for each of the scenario's API URLs
+    (with no Accept header, as wrk and fixed_rate.js ask, so under the same cache key), then
+    checks in the cache itself that every one is held at the current data version, so that the
+    measured rounds read nothing but the cache. A URL still missing after a second request
+    fails the scenario."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.test import RequestFactory
+
+    from summits.api import response_cache
+    from summits.api.conditional import data_version
+
+    factory = RequestFactory(HTTP_HOST=f"127.0.0.1:{port}")
+
+    def missing(urls: list[str]) -> list[str]:
+        version = data_version()
+        if version is None:
+            return list(urls)
+        return [
+            url for url in urls if response_cache.cached_response(version, factory.get(url)) is None
+        ]
+
+    def ask(url: str) -> int:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            connection.request("GET", url)
+            response = connection.getresponse()
+            response.read()
+            return response.status
+        finally:
+            connection.close()
+
+    urls = list(scenario.urls)
+    for attempt in range(2):
+        with ThreadPoolExecutor(4) as pool:
+            statuses = list(pool.map(ask, urls))
+        if any(status != 200 for status in statuses):
+            scenario.failed = f"filling the response cache: statuses {sorted(set(statuses))}"
+            return
+        urls = missing(urls)
+        if not urls:
+            break
+        print(f"  {len(urls)} URLs not cached after request {attempt + 1}", flush=True)
+    if urls:
+        scenario.failed = f"{len(urls)} of {len(scenario.urls)} URLs not in the response cache"
+    else:
+        print(f"  response cache: all {len(scenario.urls)} URLs cached", flush=True)

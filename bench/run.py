@@ -21,7 +21,16 @@ import time
 from dataclasses import asdict
 
 from bench.check import verify
-from bench.load import DATA, ROOT, free_port, measure_both, start_gunicorn, stop_gunicorn, warm_up
+from bench.load import (
+    DATA,
+    ROOT,
+    fill_response_cache,
+    free_port,
+    measure_both,
+    start_gunicorn,
+    stop_gunicorn,
+    warm_up,
+)
 from bench.report import database_version, machine, print_table
 from bench.scenarios import build_scenarios
 
@@ -69,6 +78,19 @@ def parse_args() -> argparse.Namespace:
         help="The bulk import function to compare with loaddata (module:function).",
     )
     parser.add_argument("--database-url", default="", help="Use this database instead.")
+    parser.add_argument(
+        "--response-cache",
+        action="store_true",
+        help="Serve the API with the shared response cache on, in Redis (--cache-url), each URL "
+        "cached before it is measured; the baseline is never cached. Off by default: the API's "
+        "reads are measured cold.",
+    )
+    parser.add_argument(
+        "--cache-url",
+        default="redis://127.0.0.1:6379/0",
+        help="The Redis of --response-cache; the run's keys carry a prefix of their own, "
+        "deleted at the end.",
+    )
     return parser.parse_args()
 
 
@@ -99,6 +121,39 @@ def configure(url: str) -> None:
         DATABASE_URL=url,
     )
     sys.path.insert(0, str(ROOT))
+
+
+def configure_response_cache(args: argparse.Namespace) -> str | None:
+    """The response cache's settings, before Django reads them: off (the API measured cold),
+    or on in Redis under a key prefix of this run's own, which the run deletes at the end
+    (`forget_response_cache`). Returns the prefix when on."""
+    if not args.response_cache:
+        os.environ["RESPONSE_CACHE_SECONDS"] = "0"
+        return None
+    prefix = f"bench-{os.getpid()}-{time.time_ns()}"
+    os.environ.update(
+        RESPONSE_CACHE_SECONDS="3600",
+        CACHE_URL=args.cache_url,
+        CACHE_KEY_PREFIX=prefix,
+    )
+    return prefix
+
+
+def forget_response_cache(args: argparse.Namespace, prefix: str | None) -> None:
+    """Deletes this run's keys from Redis, and nothing else."""
+    if prefix is None:
+        return
+    import redis
+
+    client = redis.Redis.from_url(args.cache_url)
+    batch: list[bytes] = []
+    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        batch.append(key)
+        if len(batch) == 1000:
+            client.delete(*batch)
+            batch = []
+    if batch:
+        client.delete(*batch)
 
 
 def prepare_data(args: argparse.Namespace) -> dict:
@@ -141,6 +196,22 @@ def vacuum() -> None:
         cursor.execute("RESET statement_timeout")
 
 
+def load(scenarios: list, sides: dict, port: int, args: argparse.Namespace) -> None:
+    """Each scenario's warm-up (and, with the response cache on, every URL cached), then its
+    measured rounds."""
+    for scenario in scenarios:
+        if scenario.failed:
+            continue
+        print(f"Loading {scenario.name} ({len(scenario.urls)} URLs)...", flush=True)
+        warm_up(scenario, port, args)
+        if args.response_cache:
+            fill_response_cache(scenario, port)
+        if not scenario.failed:
+            measure_both(scenario, sides[scenario.name], port, args)
+        if scenario.failed:
+            print(f"  FAILED: {scenario.failed}", flush=True)
+
+
 def main() -> None:
     args = parse_args()
     started = time.monotonic()
@@ -149,6 +220,7 @@ def main() -> None:
             args, f"tracker_bench_{args.size}" if args.db == "postgres" else f"bench-{args.size}"
         )
     )
+    cache_prefix = configure_response_cache(args)
     import django
 
     django.setup()
@@ -171,16 +243,10 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     server = start_gunicorn(port, args)
     try:
-        for scenario in scenarios:
-            if scenario.failed:
-                continue
-            print(f"Loading {scenario.name} ({len(scenario.urls)} URLs)...", flush=True)
-            warm_up(scenario, port, args)
-            measure_both(scenario, sides[scenario.name], port, args)
-            if scenario.failed:
-                print(f"  FAILED: {scenario.failed}", flush=True)
+        load(scenarios, sides, port, args)
     finally:
         stop_gunicorn(server)
+        forget_response_cache(args, cache_prefix)
 
     stamp = dt.datetime.now(dt.UTC)
     header = (
@@ -189,10 +255,16 @@ def main() -> None:
         f"{'' if args.worker_class == 'sync' else f' x {args.threads} thread'} | wrk -t1 "
         f"-c{args.connections} {args.duration}s peak; fixed_rate.js -c{args.connections} at "
         f"half that rate {args.latency_duration}s; mean of {args.repeats} rounds, alternating which side goes "
-        f"first | load average {load_before:.1f} before, "
+        f"first | {'API from the shared response cache (Redis), every URL cached first' if args.response_cache else 'response cache off'} | load average {load_before:.1f} before, "
         f"{os.getloadavg()[0]:.1f} after"
     )
     lines = print_table(scenarios, sides, args, header)
+    if args.response_cache:
+        lines.append(
+            "queries, cpu ms: the API's are a cache miss's (the check pass runs before the "
+            "URLs are cached)"
+        )
+        print(lines[-1])
 
     bulk = None
     if args.import_size:
