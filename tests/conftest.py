@@ -13,6 +13,7 @@ from django.core.servers.basehttp import WSGIServer
 from django.test.testcases import LiveServerThread
 from rest_framework.test import APIClient
 
+from summits.api import response_cache
 from summits.models import (
     Attendance,
     Citation,
@@ -55,10 +56,13 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Throttle counters live in the cache; each test starts with none."""
+    """Throttle counters and cached responses live in the cache; each test starts with none,
+    and with the responses' cache answering (a test that refused it is over)."""
     cache.clear()
+    response_cache.outage.reset()
     yield
     cache.clear()
+    response_cache.outage.reset()
 
 
 @pytest.fixture(autouse=True)

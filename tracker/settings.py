@@ -357,20 +357,31 @@ if not RELEASE and not DEBUG:
 # older ones, and a client whose token is older re-syncs.
 CHANGE_FEED_RETENTION_DAYS = _whole_number("CHANGE_FEED_RETENTION_DAYS", 30, maximum=36_500)
 
-# Shared by every app server: throttle counters and the API's cached responses live here. Redis
-# in production (CACHE_URL=redis://127.0.0.1:6379/0); one process's memory for a first run.
+# Shared by every app server: throttle counters and the replicas' read-your-writes positions
+# live here. Redis in production (CACHE_URL=redis://127.0.0.1:6379/0); one process's memory for
+# a first run.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-# Deployments (and test runs) sharing one Redis keep apart by a prefix of their own. Set here:
-# django-environ lowercases CACHE_URL's query keys, so `?key_prefix=` there never arrives.
-CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="")
-if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    # A refused or hung Redis costs a request 0.2 s, not redis-py's 5 s: the throttles then
-    # fail open (summits.api.throttling). CACHE_URL's own query parameters win.
-    CACHES["default"]["OPTIONS"] = {
-        "socket_connect_timeout": 0.2,
-        "socket_timeout": 0.2,
-        **CACHES["default"].get("OPTIONS", {}),
-    }
+# The API's cached responses (summits.api.response_cache): the same server unless
+# RESPONSE_CACHE_URL names another. Give them a Redis of their own in production, with a
+# `maxmemory` and `maxmemory-policy allkeys-lru`: clients choose what is kept (every distinct URL
+# is a key), and a full Redis that refuses writes, or evicts throttle counters, must not be the
+# one that counts their budgets.
+CACHES["responses"] = env.cache(
+    "RESPONSE_CACHE_URL", default=env.str("CACHE_URL", default="locmemcache://")
+)
+for _cache in CACHES.values():
+    # Deployments (and test runs) sharing one Redis keep apart by a prefix of their own. Set
+    # here: django-environ lowercases CACHE_URL's query keys, so `?key_prefix=` never arrives.
+    _cache["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="")
+    if _cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        # A refused or hung Redis costs a request 0.2 s, not redis-py's 5 s: the throttles then
+        # fail open and responses are not cached (summits.api.throttling). The URL's own query
+        # parameters win.
+        _cache["OPTIONS"] = {
+            "socket_connect_timeout": 0.2,
+            "socket_timeout": 0.2,
+            **_cache.get("OPTIONS", {}),
+        }
 
 # How long (seconds) an anonymous API GET's response is kept in that cache under the data version
 # it shows (summits.api.response_cache); 0 keeps none. A write changes the version, and so the

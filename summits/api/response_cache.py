@@ -13,19 +13,24 @@ shows exactly the data at the version it is stored under.
 Only what every client would be answered the same is shared: anonymous GETs (no Authorization
 header, no session cookie), answered 200 with a body of one of `CACHED_TYPES` and no cookie,
 at most RESPONSE_CACHE_MAX_BYTES. A cached answer still counts against the client's request
-budget. While the cache is away (summits.api.throttling.cache_outage) requests are served
-uncached, as if it were empty.
+budget. While the cache is away (`outage`) requests are served uncached, as if it were empty.
 """
 
 import pickle
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, BaseCache, caches
 from django.http import HttpRequest, HttpResponse
 
 from summits.api.conditional import variant
-from summits.api.throttling import CACHE_ERRORS, cache_outage
+from summits.api.throttling import CACHE_ERRORS, CacheOutage
+
+# The cache alias the responses live in (RESPONSE_CACHE_URL; by default CACHE_URL's server), and
+# what this process knows of it being away: apart from the throttles', so that a responses'
+# Redis that is full or gone never lets a client's budget go uncounted.
+CACHE_ALIAS = "responses"
+outage = CacheOutage(what="responses are served uncached")
 
 # Representations the same for every anonymous client; never the browsable API's HTML, which
 # carries a CSRF token.
@@ -37,6 +42,11 @@ CACHED_TYPES = (
 )
 # Set on the way out by the middleware outside the cache: not stored.
 _OUTER_HEADERS = frozenset({"etag", "set-cookie"})
+
+
+def _cache() -> BaseCache:
+    """The responses' cache; the default one where settings name no other."""
+    return caches[CACHE_ALIAS if CACHE_ALIAS in settings.CACHES else DEFAULT_CACHE_ALIAS]
 
 
 def enabled() -> bool:
@@ -58,12 +68,12 @@ def _key(version: str, request: HttpRequest) -> str:
 
 def cached_response(version: str, request: HttpRequest) -> HttpResponse | None:
     """The response stored for `request` at `version`, or None."""
-    if cache_outage.ongoing():
+    if outage.ongoing():
         return None
     try:
-        stored = cache.get(_key(version, request))
+        stored = _cache().get(_key(version, request))
     except CACHE_ERRORS as error:
-        cache_outage.record(error)
+        outage.record(error)
         return None
     if stored is None:
         return None
@@ -86,7 +96,7 @@ def storable(response: HttpResponse) -> bool:
 
 def store(version: str, request: HttpRequest, response: HttpResponse) -> None:
     """Keep `response` for `request` at `version` (a response the view made at that version)."""
-    if cache_outage.ongoing():
+    if outage.ongoing():
         return
     headers: list[tuple[str, Any]] = [
         (name, value)
@@ -95,6 +105,6 @@ def store(version: str, request: HttpRequest, response: HttpResponse) -> None:
     ]
     stored = pickle.dumps((response.status_code, headers, response.content), protocol=5)
     try:
-        cache.set(_key(version, request), stored, timeout=settings.RESPONSE_CACHE_SECONDS)
+        _cache().set(_key(version, request), stored, timeout=settings.RESPONSE_CACHE_SECONDS)
     except CACHE_ERRORS as error:
-        cache_outage.record(error)
+        outage.record(error)

@@ -35,8 +35,14 @@ class CacheOutage:
     """What this process knows of the cache being away: until when to leave it alone, and when
     it last warned about it."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        what: str = "requests are served without throttling",
+    ) -> None:
         self.clock = clock
+        self.what = what
         self._lock = threading.Lock()
         self._retry_at = -math.inf
         self._warned_at = -math.inf
@@ -44,6 +50,11 @@ class CacheOutage:
     def ongoing(self) -> bool:
         """Whether the cache failed too recently to be tried again."""
         return self.clock() < self._retry_at
+
+    def reset(self) -> None:
+        """Forget a failure: the next request tries the cache."""
+        with self._lock:
+            self._retry_at = -math.inf
 
     def record(self, error: Exception) -> None:
         now = self.clock()
@@ -54,10 +65,10 @@ class CacheOutage:
                 self._warned_at = now
         if warn:
             logger.warning(
-                "The cache is unavailable (%s: %s); requests are served without throttling "
-                "until it answers again.",
+                "The cache is unavailable (%s: %s); %s until it answers again.",
                 type(error).__name__,
                 error,
+                self.what,
             )
 
 
