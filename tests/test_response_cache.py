@@ -1,7 +1,10 @@
 """The shared response cache (summits.api.response_cache): a repeated anonymous GET is answered
 from the cache while the data version stands, and never after a write."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.core.cache import cache, caches
 from django.db import connection
 from django.test import override_settings
@@ -11,7 +14,7 @@ from rest_framework.test import APIClient
 
 from summits.api import response_cache
 from summits.api.throttling import cache_outage
-from summits.models import Attendance
+from summits.models import Attendance, Summit
 from tests.helpers import count_queries
 
 LIST = "/api/attendances/?summit=nato-2024-washington"
@@ -115,3 +118,22 @@ def test_a_cache_time_of_zero_turns_it_off(anonymous_client, article):
     anonymous_client.get(LIST)
 
     assert count_queries(anonymous_client, LIST) > 1
+
+
+def test_the_upcoming_summits_are_not_kept_past_midnight(anonymous_client, article):
+    """`?upcoming=` compares with today's date, which no write changes: the day is part of the
+    key (and of the ETag's variant)."""
+    url = "/api/summits/?upcoming=true"
+    last = Summit.objects.order_by("-start_date").first()
+    day = last.end_date or last.start_date
+    with time_machine.travel(dt.datetime.combine(day, dt.time(23, 59), tzinfo=dt.UTC)):
+        before = anonymous_client.get(url)
+    with time_machine.travel(
+        dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 1), tzinfo=dt.UTC)
+    ):
+        after = anonymous_client.get(url)
+        revalidated = anonymous_client.get(url, HTTP_IF_NONE_MATCH=before["ETag"])
+
+    assert last.slug in [row["slug"] for row in before.json()["results"]]
+    assert last.slug not in [row["slug"] for row in after.json()["results"]]
+    assert revalidated.status_code == 200

@@ -6,8 +6,9 @@ An API response's ETag is `"<data version>.<variant>.<body hash>"`:
   every insert, update, delete or truncate of a summits table (migration 0004), whoever writes:
   the API, the admin, `loaddata`, the bulk import or raw SQL;
 - the variant is a hash of what else the bytes depend on: the absolute URL (links carry the
-  scheme and host), the headers that choose or authorize a representation, and the release
-  that renders it (the RELEASE setting);
+  scheme and host), the headers that choose or authorize a representation, the release that
+  renders it (the RELEASE setting), and the day (`?upcoming=` compares with today's date, which
+  no write changes: a tag of yesterday's is checked by its body instead);
 - the body hash is the MD5 of the bytes, as Django's ConditionalGetMiddleware computes it.
 
 A GET whose If-None-Match carries the current data version and its own variant is answered 304
@@ -33,6 +34,7 @@ from typing import cast
 from django.conf import settings
 from django.db import connections, router
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.http import parse_etags, quote_etag
 from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication
@@ -82,6 +84,8 @@ def data_version(using: str | None = None) -> str | None:
 
 def variant(request: HttpRequest, headers: Iterable[str] = VARIANT_HEADERS) -> str:
     digest = hashlib.md5(_RELEASE.encode(), usedforsecurity=False)
+    # The day: `?upcoming=` reads today's date, which no write changes.
+    digest.update(timezone.localdate().isoformat().encode())
     digest.update(request.build_absolute_uri().encode())
     for header in headers:
         digest.update(b"\0" + request.headers.get(header, "").encode())
