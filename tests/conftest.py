@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.management import call_command
 from django.core.servers.basehttp import WSGIServer
 from django.test.testcases import LiveServerThread
@@ -58,10 +58,12 @@ def fast_password_hashing(settings):
 def fresh_cache():
     """Throttle counters and cached responses live in the cache; each test starts with none,
     and with the responses' cache answering (a test that refused it is over)."""
-    cache.clear()
+    for each in caches.all():
+        each.clear()
     response_cache.outage.reset()
     yield
-    cache.clear()
+    for each in caches.all():
+        each.clear()
     response_cache.outage.reset()
 
 

@@ -311,10 +311,8 @@ def test_the_api_serves_without_redis_and_throttles_again_once_it_is_back(
     assert cache_health(app_server) == (200, "ok", "ok")
     keys = redis.Redis(host=LOOPBACK, port=redis_server.port).keys("*")
     assert keys
-    # Throttle counters, and the anonymous reads' responses (the repeated ones answered from
-    # there, within the budget all the same).
-    assert all(b":throttle_" in key or b":response:" in key for key in keys), keys
-    assert any(b":response:" in key for key in keys), keys
+    # Throttle counters only: the responses are kept in each process's memory here.
+    assert all(b":throttle_" in key for key in keys), keys
 
     # Refused: the exhausted budget no longer applies, nothing answers 500.
     redis_server.kill()
@@ -341,12 +339,9 @@ def test_the_api_serves_without_redis_and_throttles_again_once_it_is_back(
     log = app_server.logfile.read_text(errors="replace")
     assert "Internal Server Error" not in log, log
     minutes = 1 + int((time.monotonic() - first_outage) // 60)
-    # At most one a minute per worker for each of its users of the cache: the throttles, and
-    # the responses' cache (the same Redis here).
-    for what in ("requests are served without throttling", "responses are served uncached"):
-        warnings = sum(WARNING in line and what in line for line in log.splitlines())
-        assert 1 <= warnings <= WORKERS * minutes, log
-        report.append(f"warnings in the gunicorn log that {what}: {warnings} ({WORKERS} workers)")
+    warnings = log.count(WARNING)
+    assert 1 <= warnings <= WORKERS * minutes, log
+    report.append(f"warnings in the gunicorn log: {warnings} ({WORKERS} workers)")
 
     text = "\n".join(report)
     request.node.add_report_section("call", "cache outage timings", text)

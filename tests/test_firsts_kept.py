@@ -13,8 +13,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
 from django.urls import reverse
 
-from summits.models import Attendance, Country, Leader, Organization, Summit
-from summits.services import firsts_refresh
+from summits.models import Attendance, Country, Leader, Organization, StatusChange, Summit
+from summits.services import attendance_record_status, firsts_refresh
 from tests.helpers import count_queries
 
 ATTENDED = "attended"
@@ -305,6 +305,7 @@ def test_concurrent_writers_never_both_label_their_own_row_first(world):
                 # Commit only once the second writer waits on this transaction's lock.
                 with connections["default"].cursor() as cursor:
                     for _ in range(200):
+                        cursor.execute("SELECT pg_stat_clear_snapshot()")
                         cursor.execute(
                             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
                             " AND datname = current_database()"
@@ -359,3 +360,70 @@ def test_an_attendance_whose_label_moves_is_in_the_change_feed(anonymous_client,
         (str(later.pk), "updated"),
     }
     assert labels(later) == (None, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_status_step_and_a_write_that_moves_its_label_do_not_deadlock(  # noqa: C901
+    world, monkeypatch
+):
+    """A status step locks its attendance; a concurrent write elsewhere whose trigger re-labels
+    that attendance waits for the data version's lock. The step takes that lock before its row
+    lock, so the two run one after the other instead of waiting for each other."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    japan = world["countries"][0]
+    first = Attendance.objects.create(
+        summit=Summit.objects.get(slug="nato-2005-a"), country=japan, status=ATTENDED
+    )
+    later = Attendance.objects.create(
+        summit=Summit.objects.get(slug="nato-2010-a"), country=japan, status=ATTENDED
+    )
+    row_locked = threading.Event()
+    errors: list[BaseException] = []
+    clean = StatusChange.full_clean
+
+    def waiting_clean(change, *args, **kwargs):
+        # The step holds its attendance's row: let the other writer start, and wait until it
+        # is blocked (on the data version's lock, or on this row).
+        row_locked.set()
+        with connections["default"].cursor() as cursor:
+            for _ in range(300):
+                # Inside a transaction the statistics stay as first read unless cleared.
+                cursor.execute("SELECT pg_stat_clear_snapshot()")
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND datname = current_database()"
+                )
+                if cursor.fetchone()[0]:
+                    break
+                threading.Event().wait(0.01)
+        return clean(change, *args, **kwargs)
+
+    monkeypatch.setattr(StatusChange, "full_clean", waiting_clean)
+
+    def step() -> None:
+        try:
+            attendance_record_status(attendance=later, status="declined", as_of=dt.date(2010, 6, 1))
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def other_write() -> None:
+        try:
+            row_locked.wait(timeout=10)
+            # No longer attended: the label moves to the later attendance, the step's row.
+            Attendance.objects.filter(pk=first.pk).update(status="withdrawn")
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=step), threading.Thread(target=other_write)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert_no_drift()

@@ -12,7 +12,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from summits.api import response_cache
+from summits.api import conditional, response_cache
 from summits.api.throttling import cache_outage
 from summits.models import Attendance, Summit
 from tests.helpers import count_queries
@@ -137,3 +137,23 @@ def test_the_upcoming_summits_are_not_kept_past_midnight(anonymous_client, artic
     assert last.slug in [row["slug"] for row in before.json()["results"]]
     assert last.slug not in [row["slug"] for row in after.json()["results"]]
     assert revalidated.status_code == 200
+
+
+def test_a_request_over_midnight_is_filtered_tagged_and_kept_under_one_day(
+    anonymous_client, article, monkeypatch
+):
+    url = "/api/summits/?upcoming=true"
+    last = Summit.objects.order_by("-start_date").first()
+    day = last.end_date or last.start_date
+    # The clock passes midnight while the first request is served.
+    days = iter([day])
+    monkeypatch.setattr(
+        conditional.timezone, "localdate", lambda: next(days, day + dt.timedelta(days=1))
+    )
+
+    straddling = anonymous_client.get(url)
+    next_day = anonymous_client.get(url)
+
+    assert last.slug in [row["slug"] for row in straddling.json()["results"]]
+    assert last.slug not in [row["slug"] for row in next_day.json()["results"]]
+    assert straddling["ETag"] != next_day["ETag"]

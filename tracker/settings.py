@@ -361,14 +361,12 @@ CHANGE_FEED_RETENTION_DAYS = _whole_number("CHANGE_FEED_RETENTION_DAYS", 30, max
 # live here. Redis in production (CACHE_URL=redis://127.0.0.1:6379/0); one process's memory for
 # a first run.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-# The API's cached responses (summits.api.response_cache): the same server unless
-# RESPONSE_CACHE_URL names another. Give them a Redis of their own in production, with a
-# `maxmemory` and `maxmemory-policy allkeys-lru`: clients choose what is kept (every distinct URL
-# is a key), and a full Redis that refuses writes, or evicts throttle counters, must not be the
-# one that counts their budgets.
-CACHES["responses"] = env.cache(
-    "RESPONSE_CACHE_URL", default=env.str("CACHE_URL", default="locmemcache://")
-)
+# The API's cached responses (summits.api.response_cache): each process's own memory unless
+# RESPONSE_CACHE_URL names a shared cache. In production, with several app servers, give them a
+# Redis of their own, with a `maxmemory` and `maxmemory-policy allkeys-lru`: clients choose what
+# is kept (every distinct URL and header is a key), and a Redis they fill must neither refuse
+# nor evict the throttles' counters. Never CACHE_URL's by default, for that reason.
+CACHES["responses"] = env.cache("RESPONSE_CACHE_URL", default="locmemcache://responses")
 for _cache in CACHES.values():
     # Deployments (and test runs) sharing one Redis keep apart by a prefix of their own. Set
     # here: django-environ lowercases CACHE_URL's query keys, so `?key_prefix=` never arrives.

@@ -23,6 +23,7 @@ their first write to their commit. Editors curate by hand and imports run in bul
 writes concurrently enough to notice.
 """
 
+import datetime as dt
 import hashlib
 import math
 import re
@@ -82,10 +83,20 @@ def data_version(using: str | None = None) -> str | None:
     return row[0] if row else None
 
 
+def request_day(request: HttpRequest | Request) -> dt.date:
+    """Today's date as one request sees it from its first read to its last: a request that
+    runs over midnight filters, is tagged and is kept under one day, never two."""
+    http = cast("HttpRequest", getattr(request, "_request", request))
+    day = http.__dict__.get("_tracker_day")
+    if day is None:
+        day = http.__dict__["_tracker_day"] = timezone.localdate()
+    return day
+
+
 def variant(request: HttpRequest, headers: Iterable[str] = VARIANT_HEADERS) -> str:
     digest = hashlib.md5(_RELEASE.encode(), usedforsecurity=False)
     # The day: `?upcoming=` reads today's date, which no write changes.
-    digest.update(timezone.localdate().isoformat().encode())
+    digest.update(request_day(request).isoformat().encode())
     digest.update(request.build_absolute_uri().encode())
     for header in headers:
         digest.update(b"\0" + request.headers.get(header, "").encode())

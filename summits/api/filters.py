@@ -2,13 +2,13 @@
 
 from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
-from django.utils import timezone
 from django_filters import rest_framework as filters
 from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters as drf_filters
 from rest_framework.exceptions import ValidationError
 
+from summits.api.conditional import request_day
 from summits.models import (
     Attendance,
     AttendanceRole,
@@ -181,7 +181,7 @@ class SummitFilter(filters.FilterSet):
         return queryset.filter(Exists(attending))
 
     def filter_upcoming(self, queryset: SummitQuerySet, name: str, value: str) -> QuerySet:
-        today = timezone.localdate()
+        today = request_day(self.request)
         return queryset.upcoming(on=today) if value == "true" else queryset.past(on=today)
 
 

@@ -44,7 +44,7 @@ from summits.records import (
     country_attendance_records,
     leader_attendance_records,
 )
-from summits.services import attendance_record_status
+from summits.services import attendance_record_status, writers_turn
 
 
 def with_citations() -> Prefetch:
@@ -152,7 +152,9 @@ class TrackerModelViewSet(StrictQueryParametersMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         queryset = super().get_queryset()
         if self.detail and self.request.method not in SAFE_METHODS:
-            # Hold the row from the If-Match check until the write commits.
+            # Hold the row from the If-Match check until the write commits, having first waited
+            # for this request's turn to write (a lock taken after the row's could deadlock).
+            writers_turn(using=queryset.db)
             queryset = queryset.select_for_update(of=("self",))
         return queryset
 

@@ -12,6 +12,7 @@ from summits.services.bulk_import import (
 )
 from summits.services.changes import PruneReport, changes_prune
 from summits.services.firsts import FirstsReport, firsts_refresh
+from summits.services.locking import writers_turn
 from summits.services.statuses import (
     StatusRefused,
     attendance_record_status,
@@ -41,4 +42,5 @@ __all__ = [
     "status_change_delete",
     "status_change_save",
     "status_changes_delete",
+    "writers_turn",
 ]

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from summits.models import Change, ChangeHorizon
 from summits.models.changes import CHECKED_COLUMNS, change_check, feed_secret
+from summits.services.locking import writers_turn
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ def changes_prune(*, before: dt.datetime) -> PruneReport:
     of commit order), and record the last of them as the feed's horizon, with its token's check:
     a client that had read up to it has missed nothing and goes on."""
     with transaction.atomic():
+        writers_turn()
         current = ChangeHorizon.objects.select_for_update().filter(pk=ChangeHorizon.ONLY).first()
         horizon = current.position if current is not None else 0
         last = (

@@ -11,6 +11,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from summits.dates import DatePrecision
 from summits.models import Attendance, Citation, StatusChange
 from summits.services.batching import in_batches
+from summits.services.locking import writers_turn
 
 # Enough rows per UPDATE to be quick, few enough for SQLite's limit on query parameters.
 _REFRESH_BATCH = 500
@@ -42,6 +43,8 @@ def attendance_record_status(
     and `end`; it cites the new change's `status` field.
     """
     with transaction.atomic():
+        # Before the row lock: a writer whose trigger re-labels this row holds the other.
+        writers_turn()
         locked = Attendance.objects.select_for_update().get(pk=attendance.pk)
         change = StatusChange(
             attendance=locked,
@@ -164,6 +167,7 @@ def attendance_refresh_status(*, attendances: QuerySet[Attendance]) -> int:
     database = attendances.db
     updated = 0
     with transaction.atomic(using=database):
+        writers_turn(using=database)
         pks = list(attendances.select_for_update().order_by("pk").values_list("pk", flat=True))
         for batch in in_batches(pks, _REFRESH_BATCH):
             rows = Attendance.objects.using(database).filter(pk__in=batch)
