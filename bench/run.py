@@ -133,6 +133,8 @@ def configure_response_cache(args: argparse.Namespace) -> str | None:
     prefix = f"bench-{os.getpid()}-{time.time_ns()}"
     os.environ.update(
         RESPONSE_CACHE_SECONDS="3600",
+        # The responses' cache alias, and the default one (the throttles', off here) alike.
+        RESPONSE_CACHE_URL=args.cache_url,
         CACHE_URL=args.cache_url,
         CACHE_KEY_PREFIX=prefix,
     )
