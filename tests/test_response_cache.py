@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.core.cache import cache, caches
 from django.db import connection
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -157,3 +157,14 @@ def test_a_request_over_midnight_is_filtered_tagged_and_kept_under_one_day(
     assert last.slug in [row["slug"] for row in straddling.json()["results"]]
     assert last.slug not in [row["slug"] for row in next_day.json()["results"]]
     assert straddling["ETag"] != next_day["ETag"]
+
+
+def test_a_cache_key_is_one_variant_s_alone():
+    """Fields joined without their lengths could make two variants one key: a header holding
+    the separator would then fetch another variant's response."""
+    factory = RequestFactory()
+    one = factory.get(LIST, HTTP_ACCEPT="text/csv\x00en", HTTP_ACCEPT_LANGUAGE="")
+    other = factory.get(LIST, HTTP_ACCEPT="text/csv", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert conditional.variant_key(one) != conditional.variant_key(other)
+    assert len(conditional.variant_key(one)) == 64

@@ -103,6 +103,23 @@ def variant(request: HttpRequest, headers: Iterable[str] = VARIANT_HEADERS) -> s
     return digest.hexdigest()[:16]
 
 
+def variant_key(request: HttpRequest, headers: Iterable[str] = VARIANT_HEADERS) -> str:
+    """What `variant` hashes, as a key that two requests share only if they are the same
+    variant: a whole SHA-256 over length-prefixed fields (a key that a client could make
+    collide with another's would serve it another response from the shared cache)."""
+    digest = hashlib.sha256()
+    fields = [
+        _RELEASE,
+        request_day(request).isoformat(),
+        request.build_absolute_uri(),
+        *(request.headers.get(header, "") for header in headers),
+    ]
+    for field in fields:
+        encoded = field.encode()
+        digest.update(len(encoded).to_bytes(8, "big") + encoded)
+    return digest.hexdigest()
+
+
 def body_hash(content: bytes) -> str:
     return hashlib.md5(content, usedforsecurity=False).hexdigest()
 

@@ -1,6 +1,6 @@
 """A cache of the API's GET responses that every app server shares, keyed by the data version.
 
-A response is stored under `response:<data version>:<variant>` (summits.api.conditional): the
+A response is stored under `response:<data version>:<variant key>` (summits.api.conditional): the
 data version that a database trigger replaces on every write, by any app server or by SQL, and
 the variant that hashes the URL, the headers that choose a representation and the release. A
 write changes the version, and so every key: nothing stored is ever served for data it does not
@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, BaseCache, caches
 from django.http import HttpRequest, HttpResponse
 
-from summits.api.conditional import variant
+from summits.api.conditional import variant_key
 from summits.api.throttling import CACHE_ERRORS, CacheOutage
 
 # The cache alias the responses live in (RESPONSE_CACHE_URL; by default CACHE_URL's server), and
@@ -63,7 +63,7 @@ def shared(request: HttpRequest) -> bool:
 
 
 def _key(version: str, request: HttpRequest) -> str:
-    return f"response:{version}:{variant(request)}"
+    return f"response:{version}:{variant_key(request)}"
 
 
 def cached_response(version: str, request: HttpRequest) -> HttpResponse | None:
