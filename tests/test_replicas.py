@@ -50,6 +50,7 @@ from tests.outage import (
     redis_server_path,
     why_no_cluster,
 )
+from tracker import checks
 from tracker.replicas import routing, written
 from tracker.replicas.health import (
     CHECK_EVERY_SECONDS,
@@ -872,3 +873,21 @@ def test_a_hung_replica_costs_no_error(deployment, record_property):
     finally:
         deployment.replica.resume()
         wait_until_caught_up(deployment.primary, deployment.replica)
+
+
+def test_replicas_with_each_process_s_own_cache_are_a_deployment_warning(settings):
+    settings.DATABASE_REPLICAS = ["replica1"]
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "responses": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+    assert [warning.id for warning in checks.replicas_need_a_shared_cache()] == ["tracker.W001"]
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+        },
+    }
+    assert checks.replicas_need_a_shared_cache() == []

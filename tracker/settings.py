@@ -186,6 +186,7 @@ INSTALLED_APPS = [
     "import_export",
     "csp",
     "summits",
+    "tracker.apps.TrackerConfig",  # the deployment's own checks (tracker.checks)
 ]
 
 MIDDLEWARE = [
