@@ -23,6 +23,7 @@ import json
 import multiprocessing
 import random
 import secrets
+import shutil
 import tempfile
 import threading
 import time
@@ -207,6 +208,7 @@ def main() -> None:
         for server in servers:
             server.close()
         cache.close()
+        shutil.rmtree(base, ignore_errors=True)
         with psycopg.connect(ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
