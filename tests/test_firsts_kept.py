@@ -35,6 +35,41 @@ def execute(sql: str, params: list | tuple = ()) -> None:
         cursor.execute(sql, params)
 
 
+def run_concurrently(*writers) -> list[BaseException]:
+    """Each of `writers` in a thread of its own, with its own connection; what they raised."""
+    errors: list[BaseException] = []
+
+    def run(writer) -> None:
+        try:
+            writer()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(writer,)) for writer in writers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return errors
+
+
+def wait_for_a_lock_waiter(attempts: int = 300) -> None:
+    """Until another connection waits on a lock (or about three seconds have passed)."""
+    with connections["default"].cursor() as cursor:
+        for _ in range(attempts):
+            # Inside a transaction the statistics stay as first read unless cleared.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            threading.Event().wait(0.01)
+
+
 @pytest.fixture
 def world(db):
     """Two organizations (one complete from 2000), a summit of neither, countries and leaders."""
@@ -295,44 +330,20 @@ def test_concurrent_writers_never_both_label_their_own_row_first(world):
     japan = world["countries"][0]
     later, earlier = Summit.objects.get(slug="nato-2010-a"), Summit.objects.get(slug="nato-2005-a")
     first_written = threading.Event()
-    errors: list[BaseException] = []
 
     def first_writer() -> None:
-        try:
-            with transaction.atomic():
-                Attendance.objects.create(summit=later, country=japan, status=ATTENDED)
-                first_written.set()
-                # Commit only once the second writer waits on this transaction's lock.
-                with connections["default"].cursor() as cursor:
-                    for _ in range(200):
-                        cursor.execute("SELECT pg_stat_clear_snapshot()")
-                        cursor.execute(
-                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                            " AND datname = current_database()"
-                        )
-                        if cursor.fetchone()[0]:
-                            break
-                        threading.Event().wait(0.01)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
+        with transaction.atomic():
+            Attendance.objects.create(summit=later, country=japan, status=ATTENDED)
+            first_written.set()
+            # Commit only once the second writer waits on this transaction's lock.
+            wait_for_a_lock_waiter()
 
     def second_writer() -> None:
-        try:
-            first_written.wait(timeout=10)
-            with transaction.atomic():
-                Attendance.objects.create(summit=earlier, country=japan, status=ATTENDED)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
+        first_written.wait(timeout=10)
+        with transaction.atomic():
+            Attendance.objects.create(summit=earlier, country=japan, status=ATTENDED)
 
-    threads = [threading.Thread(target=first_writer), threading.Thread(target=second_writer)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    errors = run_concurrently(first_writer, second_writer)
 
     assert errors == []
     assert_no_drift()
@@ -363,9 +374,7 @@ def test_an_attendance_whose_label_moves_is_in_the_change_feed(anonymous_client,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_status_step_and_a_write_that_moves_its_label_do_not_deadlock(  # noqa: C901
-    world, monkeypatch
-):
+def test_a_status_step_and_a_write_that_moves_its_label_do_not_deadlock(world, monkeypatch):
     """A status step locks its attendance; a concurrent write elsewhere whose trigger re-labels
     that attendance waits for the data version's lock. The step takes that lock before its row
     lock, so the two run one after the other instead of waiting for each other."""
@@ -379,51 +388,26 @@ def test_a_status_step_and_a_write_that_moves_its_label_do_not_deadlock(  # noqa
         summit=Summit.objects.get(slug="nato-2010-a"), country=japan, status=ATTENDED
     )
     row_locked = threading.Event()
-    errors: list[BaseException] = []
     clean = StatusChange.full_clean
 
     def waiting_clean(change, *args, **kwargs):
         # The step holds its attendance's row: let the other writer start, and wait until it
         # is blocked (on the data version's lock, or on this row).
         row_locked.set()
-        with connections["default"].cursor() as cursor:
-            for _ in range(300):
-                # Inside a transaction the statistics stay as first read unless cleared.
-                cursor.execute("SELECT pg_stat_clear_snapshot()")
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                    " AND datname = current_database()"
-                )
-                if cursor.fetchone()[0]:
-                    break
-                threading.Event().wait(0.01)
+        wait_for_a_lock_waiter()
         return clean(change, *args, **kwargs)
 
     monkeypatch.setattr(StatusChange, "full_clean", waiting_clean)
 
     def step() -> None:
-        try:
-            attendance_record_status(attendance=later, status="declined", as_of=dt.date(2010, 6, 1))
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
+        attendance_record_status(attendance=later, status="declined", as_of=dt.date(2010, 6, 1))
 
     def other_write() -> None:
-        try:
-            row_locked.wait(timeout=10)
-            # No longer attended: the label moves to the later attendance, the step's row.
-            Attendance.objects.filter(pk=first.pk).update(status="withdrawn")
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
+        row_locked.wait(timeout=10)
+        # No longer attended: the label moves to the later attendance, the step's row.
+        Attendance.objects.filter(pk=first.pk).update(status="withdrawn")
 
-    threads = [threading.Thread(target=step), threading.Thread(target=other_write)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    errors = run_concurrently(step, other_write)
 
     assert errors == []
     assert_no_drift()
