@@ -43,7 +43,12 @@ def start_gunicorn(port: int, args: argparse.Namespace) -> subprocess.Popen:
         # shared socket one keep-alive worker could accept all of the load tool's connections and
         # leave the other idle (identical 304 paths measured 560 and 1,260 req/s).
         command += [f"--threads={args.threads}", "--reuse-port"]
-    server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy())
+    return healthy(subprocess.Popen(command, cwd=ROOT, env=os.environ.copy()), port)
+
+
+def healthy(server: subprocess.Popen, port: int) -> subprocess.Popen:
+    """`server` once it answers /healthz on `port`; stopped, and the run ended, if it does not
+    within 30 seconds."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

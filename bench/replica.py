@@ -23,14 +23,21 @@ import shutil
 import subprocess
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from bench.load import BIN, ROOT, free_port, run_wrk, write_url_file
+from bench.load import (
+    BIN,
+    ROOT,
+    free_port,
+    healthy,
+    run_wrk,
+    stop_gunicorn,
+    write_url_file,
+)
 from bench.report import machine
 
 # The tests' throwaway clusters (tests/outage.py), imported by name: tests/ is outside mypy's
@@ -105,26 +112,7 @@ def start_server(port: int, env: dict[str, str], workers: int, base: Path) -> su
         "--graceful-timeout=5",
         f"--control-socket={base / f'gunicorn-{port}.ctl'}",
     ]
-    server = subprocess.Popen(command, cwd=ROOT, env=env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://{LOOPBACK}:{port}/healthz", timeout=2) as answer:
-                if answer.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("gunicorn did not answer /healthz within 30 seconds.")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+    return healthy(subprocess.Popen(command, cwd=ROOT, env=env), port)
 
 
 def process_ticks(pid: int) -> int:
@@ -245,7 +233,7 @@ def main() -> None:
         report(setups, args, header)
     finally:
         for server in servers:
-            stop_server(server)
+            stop_gunicorn(server)
         replica.close()
         primary.close()
         shutil.rmtree(base, ignore_errors=True)
