@@ -284,3 +284,33 @@ def test_a_search_finds_rows_through_each_related_name(anonymous_client, article
         response = anonymous_client.get(reverse("api:attendance-list"), {"search": term})
 
         assert len(response.json()["results"]) == expected, term
+
+
+def test_each_request_checks_exactly_the_filters_it_names(anonymous_client, article):
+    # Each set of filters a request names gets its own form: none borrows another's fields.
+    url = reverse("api:summit-list")
+
+    def attrs(query: str) -> set[str]:
+        response = anonymous_client.get(f"{url}?{query}")
+        assert response.status_code == 400
+        return {error["attr"] for error in response.json()["errors"]}
+
+    assert attrs("status=maybe&year=twenty") == {"status", "year"}
+    assert attrs("year=twenty") == {"year"}
+    assert slugs(anonymous_client, "status=held") == ["nato-2022-spain", "nato-2023-lithuania"]
+    assert attrs("status=held&year=twenty") == {"year"}
+    assert slugs(anonymous_client, "year=2024&kind=bilateral") == ["japan-us-2024-04-10"]
+
+
+def test_the_browsable_apis_filter_form_offers_every_filter_after_a_filtered_request(
+    anonymous_client, article
+):
+    url = reverse("api:summit-list")
+    assert slugs(anonymous_client, "host_country=US") == ["nato-2024-washington"]
+
+    page = anonymous_client.get(f"{url}?host_country=US", HTTP_ACCEPT="text/html")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    for name in ("year", "organization", "attending_leader", "status", "kind", "upcoming"):
+        assert f'name="{name}"' in html, name

@@ -1,18 +1,26 @@
 """django-filter FilterSets for the list endpoints."""
 
+import copy
+from collections.abc import Iterable
+
 from django import forms
-from django.db.models import Exists, OuterRef, QuerySet
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Exists, Model, OuterRef, QuerySet
+from django.http import QueryDict
 from django_filters import rest_framework as filters
 from django_filters.constants import EMPTY_VALUES
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters as drf_filters
 from rest_framework.exceptions import ValidationError
 
 from summits.api.conditional import request_day
+from summits.api.strictness import filter_parameters
 from summits.models import (
     Attendance,
     AttendanceRole,
     AttendanceStatus,
+    Citation,
     Country,
     Leader,
     Organization,
@@ -72,23 +80,88 @@ class SearchFilter(drf_filters.SearchFilter):
         return self.construct_search(search_field, model._base_manager.all())
 
 
-class FilterBackend(filters.DjangoFilterBackend):
-    """django-filter's backend, which leaves alone a request that names none of the filters.
+class FilterSet(filters.FilterSet):
+    """django-filter's FilterSet, which builds its form class once, and can be made with only the
+    filters a request names.
 
-    Building and validating the FilterSet's form costs more than rendering a summit with its
-    attendees; with no filter parameter in the query string it would change nothing. A filter
-    reads the parameter of its own name, or that name with a suffix (a range's `_min`, say).
+    django-filter deep-copies every filter and builds a new form class, with new fields, for every
+    FilterSet it makes: about a millisecond of CPU per request for the attendance list's seven
+    filters, more than reading and rendering a page of rows. Here each filter is copied
+    shallowly, the form class is kept per FilterSet class and set of filters (none of these
+    fields depends on the request; the form still copies its fields for each request, as every
+    Django form does), and `only` leaves out the filters a request does not name, which would
+    filter nothing.
     """
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, only=None):
+        # django-filter's __init__, but with each filter copied shallowly: a deep copy would also
+        # copy the form field, its widget and its choices that every request shares.
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {
+            name: self._own_copy(filter_, queryset.model)
+            for name, filter_ in self.base_filters.items()
+            if only is None or name in only
+        }
+
+    def _own_copy(self, filter_: filters.Filter, model: type[Model]) -> filters.Filter:
+        """A copy of `filter_` that filters for this FilterSet, `filter_` left as it was."""
+        copied = copy.copy(filter_)
+        copied.model = model
+        copied.parent = self
+        if copied.method is not None:
+            # Bound to this copy, whose parent holds the method, rather than to `filter_`.
+            copied.method = copied.method
+        return copied
+
+    def get_form_class(self) -> type[forms.Form]:
+        key = (type(self), tuple(self.filters))
+        form_class = _FORM_CLASSES.get(key)
+        if form_class is None:
+            form_class = _FORM_CLASSES.setdefault(key, super().get_form_class())
+        return form_class
+
+    @classmethod
+    def named_by(cls, parameters: Iterable[str]) -> set[str]:
+        """The filters that read any of these query parameters."""
+        filters_by_parameter = filter_parameters(cls)
+        return {filters_by_parameter[name] for name in parameters if name in filters_by_parameter}
+
+
+# Built once per process, as each is first needed: see FilterSet.
+_FORM_CLASSES: dict[tuple[type[FilterSet], tuple[str, ...]], type[forms.Form]] = {}
+
+
+class FilterBackend(filters.DjangoFilterBackend):
+    """django-filter's backend, with a FilterSet of only the filters the request names (see
+    FilterSet), and none at all for a request that names none."""
+
+    filterset_base = FilterSet
+
+    def get_filterset_class(self, view, queryset=None):
+        if getattr(view, "filterset_fields", None):
+            # django-filter would make a new class for each request, and FilterSet keeps its form
+            # classes per class: the view declares a FilterSet instead.
+            raise ImproperlyConfigured(f"{type(view).__name__}: set filterset_class, not fields.")
+        return super().get_filterset_class(view, queryset)
 
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class is None or not any(
-            parameter.startswith(name)
-            for parameter in request.query_params
-            for name in filterset_class.base_filters
-        ):
+        if filterset_class is None:
             return queryset
-        return super().filter_queryset(request, queryset, view)
+        named = filterset_class.named_by(request.query_params)
+        if not named:
+            return queryset
+        kwargs = self.get_filterset_kwargs(request, queryset, view)
+        filterset = filterset_class(**kwargs, only=named)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        return filterset.qs
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": 9999})
@@ -128,7 +201,7 @@ class NaturalKeyFilter(filters.CharFilter):
         return queryset.filter(**{self.field_name: pk})
 
 
-class CountryFilter(filters.FilterSet):
+class CountryFilter(FilterSet):
     name = filters.CharFilter(lookup_expr="icontains")
 
     class Meta:
@@ -136,7 +209,7 @@ class CountryFilter(filters.FilterSet):
         fields = ["name"]
 
 
-class LeaderFilter(filters.FilterSet):
+class LeaderFilter(FilterSet):
     country = filters.CharFilter(field_name="country__code", help_text="ISO code, e.g. JP.")
     office = filters.CharFilter(lookup_expr="iexact")
 
@@ -145,7 +218,7 @@ class LeaderFilter(filters.FilterSet):
         fields = ["country", "office"]
 
 
-class SummitFilter(filters.FilterSet):
+class SummitFilter(FilterSet):
     year = YearFilter(field_name="start_date", help_text="Calendar year the summit starts in.")
     organization = filters.CharFilter(
         field_name="organization__slug", help_text="Organization slug."
@@ -185,7 +258,7 @@ class SummitFilter(filters.FilterSet):
         return queryset.upcoming(on=today) if value == "true" else queryset.past(on=today)
 
 
-class AttendanceFilter(filters.FilterSet):
+class AttendanceFilter(FilterSet):
     summit = NaturalKeyFilter(
         field_name="summit", model=Summit, key="slug", help_text="Summit slug."
     )
@@ -216,3 +289,9 @@ class AttendanceFilter(filters.FilterSet):
     class Meta:
         model = Attendance
         fields = ["summit", "country", "leader", "organization", "year", "status", "role"]
+
+
+class CitationFilter(FilterSet):
+    class Meta:
+        model = Citation
+        fields = ["basis", "field"]

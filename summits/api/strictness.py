@@ -4,7 +4,7 @@ does not take, answers 400 naming it, instead of being ignored without a word.""
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.rest_framework import DjangoFilterBackend, FilterSet
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.settings import api_settings
@@ -67,16 +67,29 @@ class StrictQueryParametersMixin(_View):
 def _parameter_names(backend, view) -> list[str]:
     """The query parameters a filter backend reads for a view, as its schema documents them."""
     if isinstance(backend, DjangoFilterBackend):
-        filterset = backend.get_filterset_class(view, view.get_queryset())
-        if filterset is None:
-            return []
-        names = []
-        for name, filter_ in filterset.base_filters.items():
-            # A range's two values arrive as `<name>_min` and `<name>_max`, say.
-            suffixes = getattr(filter_.field.widget, "suffixes", None) or [""]
-            names += [f"{name}_{suffix}" if suffix else name for suffix in suffixes]
-        return names
+        # The class the view names; without the queryset, which a list would build to no end.
+        filterset = backend.get_filterset_class(view)
+        return [] if filterset is None else list(filter_parameters(filterset))
     return [parameter["name"] for parameter in backend.get_schema_operation_parameters(view)]
+
+
+def filter_parameters(filterset_class: type[FilterSet]) -> Mapping[str, str]:
+    """The query parameters `filterset_class` reads, each with the name of the filter that reads
+    it: a filter reads the parameter of its own name, or that name with each of its widget's
+    suffixes (a range's `<name>_min` and `<name>_max`, say)."""
+    parameters = _FILTER_PARAMETERS.get(filterset_class)
+    if parameters is None:
+        parameters = {}
+        for name, filter_ in filterset_class.base_filters.items():
+            suffixes = getattr(filter_.field.widget, "suffixes", None) or [""]
+            for suffix in suffixes:
+                parameters[f"{name}_{suffix}" if suffix else name] = name
+        _FILTER_PARAMETERS[filterset_class] = parameters
+    return parameters
+
+
+# Filled in as each FilterSet is first read: its filters are fixed when its class is made.
+_FILTER_PARAMETERS: dict[type[FilterSet], dict[str, str]] = {}
 
 
 class StrictFieldsMixin(_Serializer):

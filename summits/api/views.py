@@ -418,7 +418,7 @@ class CitationViewSet(TrackerModelViewSet):
 
     queryset = Citation.objects.select_related("source", "summit").defer("source__text")
     serializer_class = serializers.CitationSerializer
-    filterset_fields = ["basis", "field"]
+    filterset_class = filters.CitationFilter
     search_fields = ["quote"]
     ordering_fields = ["id", "start"]
     ordering = ["id"]
