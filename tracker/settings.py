@@ -404,7 +404,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
-        "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly",
+        "summits.api.permissions.ModelPermissionsOrAnonReadOnly",
     ],
     # JSON through orjson, both ways: request bodies are JSON only (the browsable API's
     # raw-data form sends JSON too).
