@@ -62,7 +62,7 @@ def clock(monkeypatch) -> Clock:
 def redis_cache(port: int) -> dict:
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "tracker.cache.RedisCache",
             "LOCATION": f"redis://{LOOPBACK}:{port}/0",
             "OPTIONS": {"socket_connect_timeout": SOCKET_TIMEOUT, "socket_timeout": SOCKET_TIMEOUT},
         }

@@ -23,7 +23,7 @@ def refused_caches() -> dict:
     """A cache on a Redis port nothing listens on."""
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "tracker.cache.RedisCache",
             "LOCATION": f"redis://{LOOPBACK}:{free_port()}/0",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }

@@ -373,6 +373,8 @@ for _cache in CACHES.values():
     # here: django-environ lowercases CACHE_URL's query keys, so `?key_prefix=` never arrives.
     _cache["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="")
     if _cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        # Django's, keeping one redis-py client per connection pool (tracker.cache).
+        _cache["BACKEND"] = "tracker.cache.RedisCache"
         # A refused or hung Redis costs a request 0.2 s, not redis-py's 5 s: the throttles then
         # fail open and responses are not cached (summits.api.throttling). The URL's own query
         # parameters win.
