@@ -8,6 +8,7 @@ import time_machine
 from django.core.cache import cache, caches
 from django.db import connection
 from django.test import RequestFactory, override_settings
+from django.test.utils import CaptureQueriesContext
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -15,7 +16,8 @@ from rest_framework.test import APIClient
 from summits.api import conditional, response_cache
 from summits.api.throttling import cache_outage
 from summits.models import Attendance, Summit
-from tests.helpers import count_queries
+from tests.helpers import DATA_VERSION_QUERY, count_queries
+from tracker import middleware
 
 LIST = "/api/attendances/?summit=nato-2024-washington"
 
@@ -43,6 +45,69 @@ def test_a_repeated_read_is_answered_from_the_cache_with_one_query(anonymous_cli
     assert again["ETag"] == first["ETag"]
     assert again["Content-Type"] == first["Content-Type"]
     assert again["Vary"] == first["Vary"]
+
+
+def statements(client, url: str, **headers):
+    """The response to a GET (or a HEAD) of `url`, and every SQL statement it ran."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.generic(headers.pop("method", "GET"), url, **headers)
+    return response, [query["sql"] for query in queries]
+
+
+def test_a_hit_reads_the_data_version_alone_outside_any_transaction(anonymous_client, article):
+    first = anonymous_client.get(LIST)
+    again, sql = statements(anonymous_client, LIST)
+
+    assert again.status_code == 200
+    assert again.content == first.content
+    # No savepoint either (a transaction outside tests).
+    assert sql == [DATA_VERSION_QUERY]
+
+
+def test_a_head_is_answered_from_its_gets_response(anonymous_client, article):
+    head, _ = statements(anonymous_client, LIST, method="HEAD")
+    get = anonymous_client.get(LIST)
+    again, sql = statements(anonymous_client, LIST, method="HEAD")
+
+    assert (head.status_code, again.status_code) == (200, 200)
+    assert head["ETag"] == get["ETag"] == again["ETag"]
+    assert again.content == b""
+    # The first HEAD kept nothing (the GET after it ran its view); this one ran none.
+    assert sql == [DATA_VERSION_QUERY]
+
+
+def test_a_tag_whose_body_still_stands_is_answered_304_from_the_cache(anonymous_client, article):
+    tag = anonymous_client.get(LIST)["ETag"]
+    # A new data version, but not on this page.
+    Summit.objects.filter(slug="nato-2023-lithuania").update(name="Vilnius Summit")
+    fresh = anonymous_client.get(LIST)
+    assert fresh["ETag"] != tag
+
+    again, sql = statements(anonymous_client, LIST, HTTP_IF_NONE_MATCH=tag)
+
+    assert again.status_code == 304
+    assert again["ETag"] == fresh["ETag"]
+    assert sql == [DATA_VERSION_QUERY]
+
+
+def test_a_response_is_tagged_and_kept_under_the_version_its_view_read(
+    anonymous_client, article, monkeypatch
+):
+    # A write between the version read alone and the view's snapshot: the first read is older.
+    reads = []
+
+    def version_before_a_write(using=None):
+        reads.append(conditional.data_version(using))
+        return "0" * 32 if len(reads) == 1 else reads[-1]
+
+    monkeypatch.setattr(middleware, "data_version", version_before_a_write)
+    response = anonymous_client.get(LIST)
+    monkeypatch.undo()
+
+    assert response["ETag"].strip('"').split(".")[0] == reads[-1]
+    again, sql = statements(anonymous_client, LIST)
+    assert again["ETag"] == response["ETag"]
+    assert sql == [DATA_VERSION_QUERY]
 
 
 @pytest.mark.parametrize("how", ["orm", "sql"])
@@ -91,7 +156,7 @@ def test_errors_and_the_browsable_api_are_not_kept(anonymous_client, article, mo
     assert anonymous_client.get(LIST).status_code == 200
 
     assert stored == ["/api/attendances/"]
-    assert not response_cache.storable(html)
+    assert not response_cache.storable(html.wsgi_request, html)
 
 
 def test_with_the_cache_away_reads_are_served_uncached(anonymous_client, article, monkeypatch):

@@ -122,7 +122,13 @@ class RepresentationETagMiddleware:
     """ETags for the API's GET and HEAD responses (summits.api.conditional), 304s as early as the
     data allows: before the view, when the tag names the current data version; and responses
     from the cache that app servers share, stored under the data version
-    (summits.api.response_cache)."""
+    (summits.api.response_cache).
+
+    A request that may be answered without the view (it offers tags, or the cache may hold its
+    response) reads the data version first on its own, one query outside any transaction. The
+    view runs in a snapshot (`snapshot`) that reads the version again: the version its
+    response is tagged and stored under, which a write in between may have moved on.
+    """
 
     paths: tuple[str, ...] = ("/api/",)
 
@@ -133,50 +139,72 @@ class RepresentationETagMiddleware:
         if request.method not in ("GET", "HEAD") or not request.path.startswith(self.paths):
             return self.get_response(request)
         try:
-            with snapshot(reading_alias()):
-                return self._answer(request)
+            return self._answer(request)
         except (OperationalError, InterfaceError):
             return database_unavailable()
 
+    def cacheable(self, request: HttpRequest) -> bool:
+        """Whether `request`'s response may come from, and go to, the shared cache."""
+        return response_cache.enabled() and response_cache.shared(request)
+
     def _answer(self, request: HttpRequest) -> HttpResponse:
-        version = data_version()
         offered = [
             parts
             for tag in parse_etags(request.headers.get("If-None-Match", ""))
             if (parts := etag_parts(tag)) is not None
         ]
-        key = variant(request) if offered else None
-        if version is not None:
+        cacheable = self.cacheable(request)
+        if offered or cacheable:
+            early = self._without_view(request, data_version(), offered, cacheable)
+            if early is not None:
+                return early
+        with snapshot(reading_alias()):
+            version = data_version()
+            early = self._without_view(request, version, offered, cached=False)
+            if early is not None:
+                return early
+            response = self.get_response(request)
+            if response.status_code != 200 or response.streaming:
+                return response
+            response["ETag"] = make_etag(version, request, response.content)
+            if cacheable and version is not None and response_cache.storable(request, response):
+                # Read in the snapshot the version names: exactly the data at that version.
+                response_cache.store(version, request, response)
+        return _unless_offered(response, offered)
+
+    def _without_view(
+        self,
+        request: HttpRequest,
+        version: str | None,
+        offered: list[tuple[str, str, str]],
+        cached: bool,
+    ) -> HttpResponse | None:
+        """The answer at `version` that needs no view: a 304 for a tag of this version, or the
+        response the shared cache holds (when `cached`); None for the view to answer."""
+        if version is None:
+            return None
+        if offered:
+            key = variant(request)
             for tag_version, tag_key, digest in offered:
                 if (tag_version, tag_key) == (version, key):
                     # A 304 that skips the view still counts against the client's budget.
                     return throttled(request) or _not_modified(
                         quote_etag(f"{version}.{key}.{digest}")
                     )
+        if cached:
+            response = response_cache.cached_response(version, request)
+            if response is not None:
+                # Served without the view, but within the client's budget all the same.
+                return throttled(request) or _unless_offered(response, offered)
+        return None
 
-        response = self._response(request, version)
-        if response.status_code != 200 or response.streaming:
-            return response
-        etag = make_etag(version, request, response.content)
-        response["ETag"] = etag
-        current = etag_parts(etag)
-        if current is not None and any(digest == current[2] for _, _, digest in offered):
-            return _not_modified(etag, response)
-        return response
 
-    def _response(self, request: HttpRequest, version: str | None) -> HttpResponse:
-        """The view's response, or the one the shared cache holds for this version."""
-        if version is None or not response_cache.enabled() or not response_cache.shared(request):
-            return self.get_response(request)
-        cached = response_cache.cached_response(version, request)
-        if cached is not None:
-            # Served without the view, but within the client's budget all the same.
-            return throttled(request) or cached
-        response = self.get_response(request)
-        if response_cache.storable(response):
-            # Read in the snapshot the version names: exactly the data at that version.
-            response_cache.store(version, request, response)
-        return response
+def _unless_offered(response: HttpResponse, offered: list[tuple[str, str, str]]) -> HttpResponse:
+    """`response`, or a 304 when the client holds a body the same as its own."""
+    current = etag_parts(response["ETag"])
+    if current is not None and any(digest == current[2] for _, _, digest in offered):
+        return _not_modified(response["ETag"], response)
+    return response
 
 
 @contextmanager

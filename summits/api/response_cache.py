@@ -6,13 +6,15 @@ the variant that hashes the URL, the headers that choose a representation and th
 write changes the version, and so every key: nothing stored is ever served for data it does not
 show, and nothing needs to be deleted (entries expire after RESPONSE_CACHE_SECONDS).
 
-An API GET reads its data version and runs its view in one snapshot of the data
-(tracker.middleware.snapshot: REPEATABLE READ on PostgreSQL, primary or replica): a response
-shows exactly the data at the version it is stored under.
+A request the cache may answer reads the data version first, alone: a hit costs that one query
+and one cache read. A miss runs its view in one snapshot of the data that reads the version again
+(tracker.middleware.snapshot: REPEATABLE READ on PostgreSQL, primary or replica), and is stored
+under that version with its ETag: a response shows exactly the data at the version it is stored
+under.
 
 Only what every client would be answered the same is shared: anonymous GETs (no Authorization
 header, no session cookie), answered 200 with a body of one of `CACHED_TYPES` and no cookie,
-at most RESPONSE_CACHE_MAX_BYTES. A cached answer still counts against the client's request
+at most RESPONSE_CACHE_MAX_BYTES; a HEAD is answered from its GET's. A cached answer still counts against the client's request
 budget. While the cache is away (`outage`) requests are served uncached, as if it were empty.
 """
 
@@ -40,8 +42,6 @@ CACHED_TYPES = (
     "application/geo+json",
     "text/calendar",
 )
-# Set on the way out by the middleware outside the cache: not stored.
-_OUTER_HEADERS = frozenset({"etag", "set-cookie"})
 
 
 def _cache() -> BaseCache:
@@ -54,9 +54,10 @@ def enabled() -> bool:
 
 
 def shared(request: HttpRequest) -> bool:
-    """Whether `request` is answered the same for every client that sends it."""
+    """Whether `request` is answered the same for every client that sends it (a HEAD as the GET
+    it asks about)."""
     return (
-        request.method == "GET"
+        request.method in ("GET", "HEAD")
         and "Authorization" not in request.headers
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
     )
@@ -84,9 +85,12 @@ def cached_response(version: str, request: HttpRequest) -> HttpResponse | None:
     return response
 
 
-def storable(response: HttpResponse) -> bool:
+def storable(request: HttpRequest, response: HttpResponse) -> bool:
+    """Whether to keep `response`: a GET's 200 (with its ETag), in one of CACHED_TYPES."""
     return (
-        response.status_code == 200
+        request.method == "GET"
+        and response.status_code == 200
+        and "ETag" in response
         and not response.streaming
         and not response.cookies
         and response.get("Content-Type", "").split(";")[0].strip() in CACHED_TYPES
@@ -98,11 +102,7 @@ def store(version: str, request: HttpRequest, response: HttpResponse) -> None:
     """Keep `response` for `request` at `version` (a response the view made at that version)."""
     if outage.ongoing():
         return
-    headers: list[tuple[str, Any]] = [
-        (name, value)
-        for name, value in response.headers.items()
-        if name.lower() not in _OUTER_HEADERS
-    ]
+    headers: list[tuple[str, Any]] = list(response.headers.items())
     stored = pickle.dumps((response.status_code, headers, response.content), protocol=5)
     try:
         _cache().set(_key(version, request), stored, timeout=settings.RESPONSE_CACHE_SECONDS)
