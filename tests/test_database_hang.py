@@ -19,7 +19,8 @@ from string import ascii_uppercase
 
 import psycopg
 import pytest
-from django.db import connection, transaction
+from django.core.signals import request_finished, request_started
+from django.db import OperationalError, connection, transaction
 from django.urls import reverse
 
 from tests.outage import (
@@ -261,3 +262,65 @@ def test_a_long_statement_outside_a_request_is_never_cut(db, deadline):
 
     assert "error" not in outcome, outcome
     assert outcome["seconds"] >= deadline + 0.5
+
+
+def test_after_a_cut_the_request_opens_no_new_connection(transactional_db, deadline):
+    # The server did not answer within the deadline: a new connection would wait on it again.
+    request_started.send(sender=None)
+    try:
+        with connection.execute_wrapper(sleeping(deadline + 1)), pytest.raises(OperationalError):
+            connection.cursor().execute("SELECT 1")
+        connection.close()
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="deadline"):
+            connection.ensure_connection()
+        assert time.monotonic() - started < 0.1
+    finally:
+        request_finished.send(sender=None)
+        connection.close()
+
+    # The next request connects again.
+    request_started.send(sender=None)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone() == (1,)
+    finally:
+        request_finished.send(sender=None)
+
+
+def test_the_health_check_asks_the_server_only_when_it_has_sent_something(transactional_db):
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid(), 'the last statement'")
+        pid, _ = cursor.fetchone()
+
+    def last_statement() -> str:
+        with psycopg.connect(connection_url(), autocommit=True) as other:
+            return other.execute(
+                "SELECT query FROM pg_stat_activity WHERE pid = %s", [pid]
+            ).fetchone()[0]
+
+    try:
+        assert connection.is_usable()
+        assert "the last statement" in last_statement(), "no round trip while nothing arrived"
+
+        with psycopg.connect(connection_url(), autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        deadline = time.monotonic() + 5
+        while connection.is_usable():
+            assert time.monotonic() < deadline, "the ended connection still passed"
+            time.sleep(0.05)
+    finally:
+        connection.close()
+
+
+def connection_url() -> str:
+    """A psycopg conninfo for the suite's own database."""
+    settings_dict = connection.settings_dict
+    return psycopg.conninfo.make_conninfo(
+        dbname=settings_dict["NAME"],
+        user=settings_dict["USER"],
+        host=settings_dict["HOST"],
+        port=settings_dict["PORT"],
+    )

@@ -2,11 +2,12 @@
 
 While a request is served, every call that waits on the server (opening the connection, a
 query, commit, rollback) may wait the statement timeout plus a second, so that a live server's
-own cancel comes first; the CONN_HEALTH_CHECKS probe may wait a second, in a request or not. A
-call past its deadline has its connection cut by the watchdog and fails with an
-OperationalError, which the API answers 503: a hung server costs a request seconds, not
-gunicorn's worker timeout. Outside requests (management commands, which may lift the statement
-timeout for their own transaction) only the probe has a deadline.
+own cancel comes first; the CONN_HEALTH_CHECKS probe (when the server has sent something) may
+wait a second, in a request or not. A call past its deadline has its connection cut by the
+watchdog and fails with an OperationalError, which the API answers 503, and the rest of that
+request opens no new connection (it would wait on the same hung server): a hung server costs a
+request seconds, not gunicorn's worker timeout. Outside requests (management commands, which
+may lift the statement timeout for their own transaction) only the probe has a deadline.
 
 Behind a pooler in transaction mode (the alias's POOLER set), a queryset's `.iterator()` outside
 a transaction reads its rows with an ordinary cursor: Django would declare the server-side
@@ -14,13 +15,16 @@ cursor WITH HOLD and fetch from it in later statements, which the pooler may sen
 server connection. Inside a transaction the cursor lives and dies on one server connection.
 """
 
+import select
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
 from django.core.signals import request_finished, request_started
+from django.db import OperationalError
 from django.db.backends.postgresql import base
+from psycopg.pq import TransactionStatus
 
 from tracker.database.watchdog import Watchdog
 
@@ -34,10 +38,14 @@ watchdog = Watchdog(tick=0.25)
 # A context variable rather than a thread-local, so that it follows a request into
 # sync_to_async under ASGI as well.
 serving_request: ContextVar[bool] = ContextVar("serving_request", default=False)
+# Whether a call of the request being served was cut past its deadline: the server hangs, and the
+# request waits on it no longer (a new connection would wait its connect_timeout too).
+cut_in_request: ContextVar[bool] = ContextVar("cut_in_request", default=False)
 
 
 def _request_started(sender: Any, **kwargs: Any) -> None:
     serving_request.set(True)
+    cut_in_request.set(False)
 
 
 def _request_finished(sender: Any, **kwargs: Any) -> None:
@@ -69,7 +77,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         try:
             return call(*args)
         finally:
-            watchdog.stop(key)
+            if not watchdog.stop(key) and serving_request.get():
+                cut_in_request.set(True)
 
     def _execute_within_deadline(
         self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
@@ -77,6 +86,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return self.within(call_seconds(), execute, sql, params, many, context)
 
     def connect(self) -> None:
+        if cut_in_request.get() and serving_request.get():
+            raise OperationalError("The database did not answer within this request's deadline.")
         # Opening waits connect_timeout at most; setting the new session up may wait too.
         self.within(call_seconds(), super().connect)
 
@@ -86,6 +97,22 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return super().chunked_cursor()
 
     def is_usable(self) -> bool:
+        """Django's `SELECT 1`, asked only when the server has sent something unasked.
+
+        Every request's first query would otherwise follow a round trip of its own (on a
+        response from the shared cache, a third of its database time). A server that ended the
+        connection (a restart, `pg_terminate_backend`, an idle timeout, a pooler's restart) sent
+        its goodbye or closed the socket, which then polls readable; a server that hangs is cut
+        by the deadlines instead."""
+        driver = self.connection
+        if driver is None or driver.closed or driver.broken:
+            return False
+        if driver.info.transaction_status == TransactionStatus.IDLE:
+            poller = select.poll()
+            poller.register(driver.fileno(), select.POLLIN)
+            if not poller.poll(0):
+                return True
+        # Something arrived, or a transaction is open (a failed one takes no query): ask.
         return self.within(HEALTH_CHECK_SECONDS, super().is_usable)
 
     def commit(self) -> None:

@@ -74,9 +74,10 @@ class Watchdog:
                 self._thread.start()
         return key
 
-    def stop(self, key: int) -> None:
+    def stop(self, key: int) -> bool:
+        """Ends watching a call: False if it had been cut."""
         with self._lock:
-            self._calls.pop(key, None)
+            return self._calls.pop(key, None) is not None
 
     def watching(self) -> int:
         """How many calls are watched right now."""
