@@ -146,7 +146,7 @@ def measure(scenario: Scenario, side: Side, port: int, prefix: str, args) -> Non
         )
     side.peak_rps = peak["requests"] / (peak["duration_us"] / 1e6)
     side.wrk_p50_ms, side.wrk_p99_ms = peak["p50_ms"], peak["p99_ms"]
-    side.rate = max(1, round(side.peak_rps / 2))
+    side.rate = args.latency_rate or max(1, round(side.peak_rps / 2))
     fixed = run_fixed_rate(port, urls, int(side.rate), args.latency_duration, args.connections)
     unexpected = {s: n for s, n in fixed["statuses"].items() if s not in ("200", "304")}
     if unexpected:

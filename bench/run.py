@@ -48,6 +48,14 @@ def parse_args() -> argparse.Namespace:
         help="Seconds per fixed-rate run: p99 of 5 s at 40 requests/s is the 2nd-slowest of 200.",
     )
     parser.add_argument(
+        "--latency-rate",
+        type=int,
+        default=0,
+        help="Requests/s of every fixed-rate run, both sides alike (default: half of each side's "
+        "own peak). Where the load tools share the server's cores, half a fast side's peak can "
+        "saturate them: a rate both sides keep up with compares their latencies like for like.",
+    )
+    parser.add_argument(
         "--repeats",
         type=int,
         default=2,
@@ -256,7 +264,7 @@ def main() -> None:
         f"(seed {args.seed}) | gunicorn {args.workers} {args.worker_class} workers"
         f"{'' if args.worker_class == 'sync' else f' x {args.threads} thread'} | wrk -t1 "
         f"-c{args.connections} {args.duration}s peak; fixed_rate.js -c{args.connections} at "
-        f"half that rate {args.latency_duration}s; mean of {args.repeats} rounds, alternating which side goes "
+        f"{f'{args.latency_rate} req/s' if args.latency_rate else 'half that rate'} {args.latency_duration}s; mean of {args.repeats} rounds, alternating which side goes "
         f"first | {'API from the shared response cache (Redis), every URL cached first' if args.response_cache else 'response cache off'} | load average {load_before:.1f} before, "
         f"{os.getloadavg()[0]:.1f} after"
     )
