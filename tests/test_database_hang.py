@@ -33,7 +33,7 @@ from tests.outage import (
     why_no_cluster,
 )
 from tests.test_database_outage import assert_database_unavailable, leaks
-from tracker.database.base import SERVER_CANCEL_GRACE, watchdog
+from tracker.database.base import RECENT_SECONDS, SERVER_CANCEL_GRACE, watchdog
 
 pytestmark = [
     pytest.mark.postgres,
@@ -264,8 +264,11 @@ def test_a_long_statement_outside_a_request_is_never_cut(db, deadline):
     assert outcome["seconds"] >= deadline + 0.5
 
 
-def test_after_a_cut_the_request_opens_no_new_connection(transactional_db, deadline):
+def test_after_a_cut_the_request_opens_no_new_connection_to_that_database(
+    transactional_db, deadline
+):
     # The server did not answer within the deadline: a new connection would wait on it again.
+    other = connection.copy(alias="another")
     request_started.send(sender=None)
     try:
         with connection.execute_wrapper(sleeping(deadline + 1)), pytest.raises(OperationalError):
@@ -275,9 +278,14 @@ def test_after_a_cut_the_request_opens_no_new_connection(transactional_db, deadl
         with pytest.raises(OperationalError, match="deadline"):
             connection.ensure_connection()
         assert time.monotonic() - started < 0.1
+        # Another database (the primary, after a replica hung) still answers.
+        with other.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone() == (1,)
     finally:
         request_finished.send(sender=None)
         connection.close()
+        other.close()
 
     # The next request connects again.
     request_started.send(sender=None)
@@ -289,7 +297,9 @@ def test_after_a_cut_the_request_opens_no_new_connection(transactional_db, deadl
         request_finished.send(sender=None)
 
 
-def test_the_health_check_asks_the_server_only_when_it_has_sent_something(transactional_db):
+def test_the_health_check_asks_only_an_idle_connection_or_one_that_received_something(
+    transactional_db,
+):
     connection.ensure_connection()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid(), 'the last statement'")
@@ -303,7 +313,11 @@ def test_the_health_check_asks_the_server_only_when_it_has_sent_something(transa
 
     try:
         assert connection.is_usable()
-        assert "the last statement" in last_statement(), "no round trip while nothing arrived"
+        assert "the last statement" in last_statement(), "no round trip just after an answer"
+
+        connection.answered_at -= RECENT_SECONDS
+        assert connection.is_usable()
+        assert last_statement() == "SELECT 1", "an idle connection is asked"
 
         with psycopg.connect(connection_url(), autocommit=True) as other:
             other.execute("SELECT pg_terminate_backend(%s)", [pid])

@@ -2,11 +2,13 @@
 from the cache while the data version stands, and never after a write."""
 
 import datetime as dt
+import pickle
 
 import pytest
 import time_machine
 from django.core.cache import cache, caches
 from django.db import connection
+from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -233,3 +235,18 @@ def test_a_cache_key_is_one_variant_s_alone():
 
     assert conditional.variant_key(one) != conditional.variant_key(other)
     assert len(conditional.variant_key(one)) == 64
+
+
+def test_an_entry_kept_without_its_etag_is_answered_by_the_view(anonymous_client, article):
+    # As a release that kept no ETag with its responses left them, under the same key.
+    request = RequestFactory().get(LIST)
+    version = conditional.data_version()
+    stale = HttpResponse(b'{"kept": "without a tag"}', content_type="application/json")
+    stored = pickle.dumps((200, list(stale.headers.items()), stale.content), protocol=5)
+    caches[response_cache.CACHE_ALIAS].set(response_cache._key(version, request), stored)
+
+    response = anonymous_client.get(LIST)
+
+    assert response.status_code == 200
+    assert response["ETag"]
+    assert "results" in response.json()

@@ -2,10 +2,10 @@
 
 While a request is served, every call that waits on the server (opening the connection, a
 query, commit, rollback) may wait the statement timeout plus a second, so that a live server's
-own cancel comes first; the CONN_HEALTH_CHECKS probe (when the server has sent something) may
-wait a second, in a request or not. A call past its deadline has its connection cut by the
-watchdog and fails with an OperationalError, which the API answers 503, and the rest of that
-request opens no new connection (it would wait on the same hung server): a hung server costs a
+own cancel comes first; the CONN_HEALTH_CHECKS probe (see `is_usable`) may wait a second, in a
+request or not. A call past its deadline has its connection cut by the watchdog and fails with
+an OperationalError, which the API answers 503, and the rest of that request opens no new
+connection to that database (it would wait on the same hung server): a hung server costs a
 request seconds, not gunicorn's worker timeout. Outside requests (management commands, which
 may lift the statement timeout for their own transaction) only the probe has a deadline.
 
@@ -15,7 +15,9 @@ cursor WITH HOLD and fetch from it in later statements, which the pooler may sen
 server connection. Inside a transaction the cursor lives and dies on one server connection.
 """
 
+import math
 import select
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
@@ -32,20 +34,23 @@ from tracker.database.watchdog import Watchdog
 SERVER_CANCEL_GRACE = 1.0
 # `SELECT 1` on a live server takes well under a millisecond.
 HEALTH_CHECK_SECONDS = 1.0
+# A connection that answered this recently, and has received nothing since, is not asked again.
+RECENT_SECONDS = 1.0
 
 watchdog = Watchdog(tick=0.25)
 
 # A context variable rather than a thread-local, so that it follows a request into
 # sync_to_async under ASGI as well.
 serving_request: ContextVar[bool] = ContextVar("serving_request", default=False)
-# Whether a call of the request being served was cut past its deadline: the server hangs, and the
-# request waits on it no longer (a new connection would wait its connect_timeout too).
-cut_in_request: ContextVar[bool] = ContextVar("cut_in_request", default=False)
+# The databases (aliases) of which a call of the request being served was cut past its deadline:
+# those servers hang, and the request waits on them no longer (a new connection would wait its
+# connect_timeout too); it may still turn to another (a replica's read to the primary).
+cut_in_request: ContextVar[frozenset[str]] = ContextVar("cut_in_request", default=frozenset())
 
 
 def _request_started(sender: Any, **kwargs: Any) -> None:
     serving_request.set(True)
-    cut_in_request.set(False)
+    cut_in_request.set(frozenset())
 
 
 def _request_finished(sender: Any, **kwargs: Any) -> None:
@@ -68,17 +73,22 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.execute_wrappers.append(self._execute_within_deadline)
+        # When the server last answered a call on this connection (time.monotonic()).
+        self.answered_at = -math.inf
 
     def within(self, seconds: float | None, call: Callable[..., Any], *args: Any) -> Any:
         """`call(*args)`, its connection cut if it waits longer than `seconds` (None: no limit)."""
         if seconds is None:
-            return call(*args)
-        key = watchdog.start(self, seconds)
-        try:
-            return call(*args)
-        finally:
-            if not watchdog.stop(key) and serving_request.get():
-                cut_in_request.set(True)
+            result = call(*args)
+        else:
+            key = watchdog.start(self, seconds)
+            try:
+                result = call(*args)
+            finally:
+                if not watchdog.stop(key) and serving_request.get():
+                    cut_in_request.set(cut_in_request.get() | {self.alias})
+        self.answered_at = time.monotonic()
+        return result
 
     def _execute_within_deadline(
         self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
@@ -86,7 +96,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return self.within(call_seconds(), execute, sql, params, many, context)
 
     def connect(self) -> None:
-        if cut_in_request.get() and serving_request.get():
+        if serving_request.get() and self.alias in cut_in_request.get():
             raise OperationalError("The database did not answer within this request's deadline.")
         # Opening waits connect_timeout at most; setting the new session up may wait too.
         self.within(call_seconds(), super().connect)
@@ -97,22 +107,28 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return super().chunked_cursor()
 
     def is_usable(self) -> bool:
-        """Django's `SELECT 1`, asked only when the server has sent something unasked.
+        """Django's `SELECT 1`, unless the server answered on this connection within the last
+        RECENT_SECONDS and has sent nothing since.
 
-        Every request's first query would otherwise follow a round trip of its own (on a
-        response from the shared cache, a third of its database time). A server that ended the
-        connection (a restart, `pg_terminate_backend`, an idle timeout, a pooler's restart) sent
-        its goodbye or closed the socket, which then polls readable; a server that hangs is cut
-        by the deadlines instead."""
+        A busy worker's requests then skip a round trip each (on a response from the shared
+        cache, a third of its database time). A server that ended the connection (a restart,
+        `pg_terminate_backend`, an idle timeout, a pooler's restart) sent its goodbye or closed
+        the socket, which then polls readable. One that vanished without a word within that
+        second (a failover that moved its address, say) costs one request a 503; an idle
+        connection is asked, as Django asks, and a hung server is cut by the deadlines."""
         driver = self.connection
         if driver is None or driver.closed or driver.broken:
             return False
-        if driver.info.transaction_status == TransactionStatus.IDLE:
+        if (
+            driver.info.transaction_status == TransactionStatus.IDLE
+            and time.monotonic() - self.answered_at < RECENT_SECONDS
+        ):
             poller = select.poll()
             poller.register(driver.fileno(), select.POLLIN)
             if not poller.poll(0):
                 return True
-        # Something arrived, or a transaction is open (a failed one takes no query): ask.
+        # Idle a while, something arrived, or a transaction is open (a failed one takes no
+        # query): ask.
         return self.within(HEALTH_CHECK_SECONDS, super().is_usable)
 
     def commit(self) -> None:
