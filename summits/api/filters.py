@@ -141,8 +141,6 @@ class FilterBackend(filters.DjangoFilterBackend):
     """django-filter's backend, with a FilterSet of only the filters the request names (see
     FilterSet), and none at all for a request that names none."""
 
-    filterset_base = FilterSet
-
     def get_filterset_class(self, view, queryset=None):
         if getattr(view, "filterset_fields", None):
             # django-filter would make a new class for each request, and FilterSet keeps its form
