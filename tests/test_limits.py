@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 
@@ -139,6 +140,19 @@ def test_a_signed_in_clients_304s_count_against_its_own_budget(editor_client, wo
     tag = editor_client.get(url)["ETag"]
 
     codes = [editor_client.get(url, HTTP_IF_NONE_MATCH=tag).status_code for _ in range(5)]
+
+    assert codes == [304] * 4 + [429]
+
+
+def test_a_sessions_304s_count_against_its_users_budget(anonymous_client, editor, world, low_rates):
+    url = reverse("api:summit-detail", args=["nato-2024-washington"])
+    for _ in range(3):
+        anonymous_client.get(url)  # the address's anonymous budget, spent
+    signed_in = APIClient()
+    signed_in.force_login(editor)
+    tag = signed_in.get(url)["ETag"]
+
+    codes = [signed_in.get(url, HTTP_IF_NONE_MATCH=tag).status_code for _ in range(5)]
 
     assert codes == [304] * 4 + [429]
 

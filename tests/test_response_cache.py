@@ -49,6 +49,17 @@ def test_a_repeated_read_is_answered_from_the_cache_with_one_query(anonymous_cli
     assert again["Vary"] == first["Vary"]
 
 
+def test_a_hit_answers_with_every_header_of_the_miss_it_kept(anonymous_client, article):
+    first = anonymous_client.get(LIST)
+    again = anonymous_client.get(LIST)
+
+    # Kept as it left the middleware below the cache's, which a hit never reaches (no session).
+    assert not hasattr(again.wsgi_request, "session")
+    assert again.headers == first.headers
+    for header in ("X-Frame-Options", "Content-Length", "Content-Security-Policy"):
+        assert header in again.headers
+
+
 def statements(client, url: str, **headers):
     """The response to a GET (or a HEAD) of `url`, and every SQL statement it ran."""
     with CaptureQueriesContext(connection) as queries:
@@ -159,6 +170,18 @@ def test_errors_and_the_browsable_api_are_not_kept(anonymous_client, article, mo
 
     assert stored == ["/api/attendances/"]
     assert not response_cache.storable(html.wsgi_request, html)
+
+
+@pytest.mark.parametrize("headers", [{}, {"HTTP_IF_NONE_MATCH": '"a.b.c"'}])
+def test_a_host_not_allowed_is_refused_before_any_cache_key_names_it(
+    anonymous_client, article, headers
+):
+    anonymous_client.get(LIST)
+
+    response = anonymous_client.get(LIST, HTTP_HOST="attacker.example", **headers)
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "bad_request"
 
 
 def test_with_the_cache_away_reads_are_served_uncached(anonymous_client, article, monkeypatch):

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
@@ -128,6 +129,11 @@ class RepresentationETagMiddleware:
     response) reads the data version first on its own, one query outside any transaction. The
     view runs in a snapshot (`snapshot`) that reads the version again: the version its
     response is tagged and stored under, which a write in between may have moved on.
+
+    It sits above the sessions, CSRF, authentication, messages and clickjacking middleware: an
+    answer without the view costs none of them, and a response is kept as it leaves them, so
+    that a hit answers with every header a miss would have (Vary: Cookie, X-Frame-Options,
+    Content-Length).
     """
 
     paths: tuple[str, ...] = ("/api/",)
@@ -153,14 +159,17 @@ class RepresentationETagMiddleware:
             for tag in parse_etags(request.headers.get("If-None-Match", ""))
             if (parts := etag_parts(tag)) is not None
         ]
+        # A session's tags are matched after its view: who a session names is known only below
+        # this middleware (sessions, authentication), and a 304 counts against that budget.
+        early_offered = [] if settings.SESSION_COOKIE_NAME in request.COOKIES else offered
         cacheable = self.cacheable(request)
-        if offered or cacheable:
-            early = self._without_view(request, data_version(), offered, cacheable)
+        if early_offered or cacheable:
+            early = self._without_view(request, data_version(), early_offered, cacheable)
             if early is not None:
                 return early
         with snapshot(reading_alias()):
             version = data_version()
-            early = self._without_view(request, version, offered, cached=False)
+            early = self._without_view(request, version, early_offered, cached=False)
             if early is not None:
                 return early
             response = self.get_response(request)

@@ -194,6 +194,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tracker.middleware.JsonErrorMiddleware",
     "tracker.middleware.RejectNulMiddleware",
+    # Where each API GET reads (a replica, or the primary), chosen before anything reads; it
+    # needs only the request's headers and cookies.
+    "tracker.replicas.routing.ReadReplicaMiddleware",
+    # A strong ETag on the API's GET responses; 304s while the data is unchanged and answers
+    # from the shared response cache, before the view and the middleware below it run. It keeps
+    # a response as it leaves them (their headers included), and answers a hit with it as is.
+    "tracker.middleware.RepresentationETagMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -202,11 +209,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "tracker.middleware.DatabaseUnavailableMiddleware",
-    # Where each API GET reads (a replica, or the primary), chosen before anything reads.
-    "tracker.replicas.routing.ReadReplicaMiddleware",
-    # A strong ETag on the API's GET responses, and 304 for a matching If-None-Match, before the
-    # view runs while the data is unchanged.
-    "tracker.middleware.RepresentationETagMiddleware",
     # Innermost, so a 304 answered without the view carries no policy: the browser keeps the
     # one whose nonce matches the page it has cached.
     "csp.middleware.CSPMiddleware",
