@@ -111,6 +111,29 @@ def run_fixed_rate(port: int, urls: Path, rate: int, seconds: int, connections: 
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def run_floor(rate: int, seconds: int, connections: int, size: int) -> dict:
+    """fixed_rate.js at `rate` against bench/instant.js, which answers at once with `size`
+    bytes: the latency that the load tool and the machine add without any app."""
+    port = free_port()
+    server = subprocess.Popen(["node", str(BENCH / "instant.js"), str(port), str(size)])
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("bench/instant.js did not listen within 10 seconds.") from None
+                time.sleep(0.05)
+        urls = DATA / "urls-floor.txt"
+        urls.write_text("/\n")
+        return run_fixed_rate(port, urls, rate, seconds, connections)
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def warm_up(scenario: Scenario, port: int, args) -> None:
     """Unmeasured load on both sides before either is measured: they read the same rows, so
     the side measured first would otherwise pay for the caches the other one finds warm."""
@@ -127,16 +150,22 @@ def measure_both(scenario: Scenario, sides: dict[str, Side], port: int, args) ->
         order = [("product", ""), ("baseline", "/baseline")]
         for name, prefix in order if round_number % 2 == 0 else order[::-1]:
             side = Side()
-            measure(scenario, side, port, prefix, args)
+            known = sides[name].bytes
+            measure(scenario, side, port, prefix, args, sum(known) // max(1, len(known)))
             rounds[name].append(side)
     for name, measured in rounds.items():
         side = sides[name]
-        for figure in ("peak_rps", "wrk_p50_ms", "wrk_p99_ms", "rate", "p50_ms", "p99_ms"):
+        for figure in (
+            *("peak_rps", "wrk_p50_ms", "wrk_p99_ms", "rate", "p50_ms", "p99_ms"),
+            *("floor_p50_ms", "floor_p99_ms"),
+        ):
             setattr(side, figure, sum(getattr(m, figure) for m in measured) / len(measured))
         side.errors = sum(m.errors for m in measured)
 
 
-def measure(scenario: Scenario, side: Side, port: int, prefix: str, args) -> None:
+def measure(scenario: Scenario, side: Side, port: int, prefix: str, args, size: int) -> None:
+    """One round of one side: its peak rate, then its latency at a fixed rate (and, with
+    --floor, the load tool's own at that rate against a server answering `size` bytes)."""
     urls = write_url_file(scenario, prefix)
     peak = run_wrk(port, urls, args.duration, args.connections)
     if peak["bad_status"]:
@@ -152,6 +181,9 @@ def measure(scenario: Scenario, side: Side, port: int, prefix: str, args) -> Non
     if unexpected:
         scenario.failed = f"{prefix or 'API'}: statuses {unexpected} at the fixed rate"
     side.p50_ms, side.p99_ms = fixed["p50_ms"], fixed["p99_ms"]
+    if args.floor:
+        floor = run_floor(int(side.rate), args.latency_duration, args.connections, size)
+        side.floor_p50_ms, side.floor_p99_ms = floor["p50_ms"], floor["p99_ms"]
     side.errors = peak["errors"] + peak["timeouts"] + fixed["errors"] + fixed["timeouts"]
 
 

@@ -56,6 +56,12 @@ def parse_args() -> argparse.Namespace:
         "saturate them: a rate both sides keep up with compares their latencies like for like.",
     )
     parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="After each fixed-rate run, the same run against bench/instant.js (answers at once, "
+        "no app): the latency the load tool and the machine add on their own.",
+    )
+    parser.add_argument(
         "--repeats",
         type=int,
         default=2,
@@ -269,6 +275,16 @@ def main() -> None:
         f"{os.getloadavg()[0]:.1f} after"
     )
     lines = print_table(scenarios, sides, args, header)
+    if args.floor:
+        for scenario in scenarios:
+            for name, side in sides[scenario.name].items():
+                spread = side.floor_p99_ms / side.floor_p50_ms if side.floor_p50_ms else 0
+                lines.append(
+                    f"floor {scenario.name} {'API' if name == 'product' else 'base'} at "
+                    f"{side.rate:.0f} req/s: p50 {side.floor_p50_ms:.1f} ms, p99 "
+                    f"{side.floor_p99_ms:.1f} ms, p99/p50 {spread:.1f} (bench/instant.js, no app)"
+                )
+                print(lines[-1])
     if args.response_cache:
         lines.append(
             "queries, cpu ms: the API's are a cache miss's (the check pass runs before the "

@@ -35,6 +35,9 @@ class Side:
     rate: float = 0.0
     p50_ms: float = 0.0
     p99_ms: float = 0.0
+    # The load tool against bench/instant.js at the same rate (--floor): what it adds alone.
+    floor_p50_ms: float = 0.0
+    floor_p99_ms: float = 0.0
     errors: int = 0
 
 
