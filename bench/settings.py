@@ -18,8 +18,12 @@ INSTALLED_APPS = [*INSTALLED_APPS, "devdata"]
 
 # The baseline's answers get the API's ETags and 304s from the same middleware, told its paths.
 MIDDLEWARE = [
-    "bench.middleware.RepresentationETagMiddleware"
-    if name == "tracker.middleware.RepresentationETagMiddleware"
+    name.replace("tracker.middleware.", "bench.middleware.")
+    if name
+    in (
+        "tracker.middleware.SharedResponseMiddleware",
+        "tracker.middleware.RepresentationETagMiddleware",
+    )
     else name
     for name in MIDDLEWARE
 ]

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
@@ -155,6 +156,20 @@ def test_a_sessions_304s_count_against_its_users_budget(anonymous_client, editor
     codes = [signed_in.get(url, HTTP_IF_NONE_MATCH=tag).status_code for _ in range(5)]
 
     assert codes == [304] * 4 + [429]
+
+
+def test_a_revoked_token_is_answered_401_not_304(editor, world):
+    url = reverse("api:summit-detail", args=["nato-2024-washington"])
+    token = Token.objects.create(user=editor)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    tag = client.get(url)["ETag"]
+    token.delete()
+
+    response = client.get(url, HTTP_IF_NONE_MATCH=tag)
+
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["code"] == "authentication_failed"
 
 
 def test_white_space_around_a_username_buys_no_fresh_budget(anonymous_client, editor):

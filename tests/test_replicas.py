@@ -128,9 +128,10 @@ def test_each_replica_url_is_a_database_connected_as_the_primary_outside_its_tra
         "tracker.replicas.routing.ReadReplicaRouter",
     ]
     middleware = read["middleware"]
-    assert middleware.index("tracker.replicas.routing.ReadReplicaMiddleware") < middleware.index(
-        "tracker.middleware.RepresentationETagMiddleware"
-    )
+    # Chosen before anything reads the data version: a hit's, or a view's snapshot.
+    chooses = middleware.index("tracker.replicas.routing.ReadReplicaMiddleware")
+    assert chooses < middleware.index("tracker.middleware.SharedResponseMiddleware")
+    assert chooses < middleware.index("tracker.middleware.RepresentationETagMiddleware")
     assert read["max_lag"] == 5
 
 

@@ -6,6 +6,7 @@ import pickle
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.cache import cache, caches
 from django.db import connection
 from django.http import HttpResponse
@@ -172,16 +173,30 @@ def test_errors_and_the_browsable_api_are_not_kept(anonymous_client, article, mo
     assert not response_cache.storable(html.wsgi_request, html)
 
 
-@pytest.mark.parametrize("headers", [{}, {"HTTP_IF_NONE_MATCH": '"a.b.c"'}])
-def test_a_host_not_allowed_is_refused_before_any_cache_key_names_it(
-    anonymous_client, article, headers
+@pytest.mark.parametrize("conditional", [False, True])
+def test_a_host_not_allowed_is_refused_by_a_hit_and_an_early_304_alike(
+    anonymous_client, article, conditional
 ):
-    anonymous_client.get(LIST)
+    tag = anonymous_client.get(LIST)["ETag"]  # kept, and its tag current
+    headers = {"HTTP_IF_NONE_MATCH": tag} if conditional else {}
 
     response = anonymous_client.get(LIST, HTTP_HOST="attacker.example", **headers)
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "bad_request"
+
+
+def test_a_304_sets_the_cookies_its_200_would_have(anonymous_client, article):
+    # A session cookie naming no session: the answer deletes it, a 304 as well as a 200.
+    anonymous_client.cookies[settings.SESSION_COOKIE_NAME] = "no-such-session"
+    first = anonymous_client.get(LIST)
+    anonymous_client.cookies[settings.SESSION_COOKIE_NAME] = "no-such-session"
+
+    again = anonymous_client.get(LIST, HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert again.status_code == 304
+    for response in (first, again):
+        assert response.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == 0
 
 
 def test_with_the_cache_away_reads_are_served_uncached(anonymous_client, article, monkeypatch):

@@ -4,6 +4,7 @@ the front door."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags, quote_etag
 from psycopg import IsolationLevel
+from rest_framework.exceptions import APIException
 
 from summits.api import response_cache
 from summits.api.conditional import (
@@ -119,21 +121,72 @@ class DatabaseUnavailableMiddleware:
         return None
 
 
+# What SharedResponseMiddleware leaves on a request for RepresentationETagMiddleware below it.
+_CHECKED = "_tracker_checked"
+
+
+@dataclass
+class _Checked:
+    """A request the shared cache may answer, which its data version did not answer early."""
+
+    # The version the view's snapshot read, set below: the one its response is kept under.
+    version: str | None = None
+
+
+class SharedResponseMiddleware:
+    """Answers an API GET or HEAD from the cache that app servers share
+    (summits.api.response_cache), or with a 304 for a tag of the current data version, before
+    the sessions, CSRF, authentication, messages and clickjacking middleware below it run: one
+    query (the data version, outside any transaction) and one cache read.
+
+    A request that sends a session cookie is left to RepresentationETagMiddleware: who it names
+    is known only below (sessions, authentication), and a 304 counts against that budget. On a
+    miss, the view's response is kept as it comes back through the middleware below (their
+    headers with it) under the version its snapshot read, then answered as the tags allow.
+    """
+
+    paths: tuple[str, ...] = ("/api/",)
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method not in ("GET", "HEAD")
+            or not request.path.startswith(self.paths)
+            or settings.SESSION_COOKIE_NAME in request.COOKIES
+        ):
+            return self.get_response(request)
+        offered = offered_tags(request)
+        cacheable = self.cacheable(request)
+        if not (offered or cacheable):
+            return self.get_response(request)
+        try:
+            early = without_view(request, data_version(), offered, cacheable)
+        except (OperationalError, InterfaceError):
+            return database_unavailable()
+        if early is not None:
+            return early
+        checked = request.__dict__[_CHECKED] = _Checked()
+        response = self.get_response(request)
+        if cacheable and checked.version is not None and response_cache.storable(request, response):
+            # Made in the snapshot the version names: exactly the data at that version.
+            response_cache.store(checked.version, request, response)
+        return unless_offered(response, offered)
+
+    def cacheable(self, request: HttpRequest) -> bool:
+        """Whether `request`'s response may come from, and go to, the shared cache."""
+        return response_cache.enabled() and response_cache.shared(request)
+
+
 class RepresentationETagMiddleware:
-    """ETags for the API's GET and HEAD responses (summits.api.conditional), 304s as early as the
-    data allows: before the view, when the tag names the current data version; and responses
-    from the cache that app servers share, stored under the data version
-    (summits.api.response_cache).
+    """ETags for the API's GET and HEAD responses (summits.api.conditional), and 304s as early
+    as the data allows: before the view, when a tag names the current data version.
 
-    A request that may be answered without the view (it offers tags, or the cache may hold its
-    response) reads the data version first on its own, one query outside any transaction. The
-    view runs in a snapshot (`snapshot`) that reads the version again: the version its
-    response is tagged and stored under, which a write in between may have moved on.
-
-    It sits above the sessions, CSRF, authentication, messages and clickjacking middleware: an
-    answer without the view costs none of them, and a response is kept as it leaves them, so
-    that a hit answers with every header a miss would have (Vary: Cookie, X-Frame-Options,
-    Content-Length).
+    The view runs in a snapshot (`snapshot`) whose first query reads the data version: the
+    version its response is tagged with (and kept under, by SharedResponseMiddleware above),
+    which a write since an earlier read may have moved on. A request that offers tags and that
+    the middleware above did not check reads the version once before, alone (a session's).
     """
 
     paths: tuple[str, ...] = ("/api/",)
@@ -149,49 +202,49 @@ class RepresentationETagMiddleware:
         except (OperationalError, InterfaceError):
             return database_unavailable()
 
-    def cacheable(self, request: HttpRequest) -> bool:
-        """Whether `request`'s response may come from, and go to, the shared cache."""
-        return response_cache.enabled() and response_cache.shared(request)
-
     def _answer(self, request: HttpRequest) -> HttpResponse:
-        offered = [
-            parts
-            for tag in parse_etags(request.headers.get("If-None-Match", ""))
-            if (parts := etag_parts(tag)) is not None
-        ]
-        # A session's tags are matched after its view: who a session names is known only below
-        # this middleware (sessions, authentication), and a 304 counts against that budget.
-        early_offered = [] if settings.SESSION_COOKIE_NAME in request.COOKIES else offered
-        cacheable = self.cacheable(request)
-        if early_offered or cacheable:
-            early = self._without_view(request, data_version(), early_offered, cacheable)
+        offered = offered_tags(request)
+        checked: _Checked | None = request.__dict__.get(_CHECKED)
+        if offered and checked is None:
+            early = without_view(request, data_version(), offered, cached=False)
             if early is not None:
                 return early
         with snapshot(reading_alias()):
             version = data_version()
-            early = self._without_view(request, version, early_offered, cached=False)
+            early = without_view(request, version, offered, cached=False)
             if early is not None:
                 return early
             response = self.get_response(request)
             if response.status_code != 200 or response.streaming:
                 return response
             response["ETag"] = make_etag(version, request, response.content)
-            if cacheable and version is not None and response_cache.storable(request, response):
-                # Read in the snapshot the version names: exactly the data at that version.
-                response_cache.store(version, request, response)
-        return _unless_offered(response, offered)
+        if checked is not None:
+            checked.version = version
+            return response  # kept, and answered as its tags allow, above
+        return unless_offered(response, offered)
 
-    def _without_view(
-        self,
-        request: HttpRequest,
-        version: str | None,
-        offered: list[tuple[str, str, str]],
-        cached: bool,
-    ) -> HttpResponse | None:
-        """The answer at `version` that needs no view: a 304 for a tag of this version, or the
-        response the shared cache holds (when `cached`); None for the view to answer."""
-        if version is None:
-            return None
+
+def offered_tags(request: HttpRequest) -> list[tuple[str, str, str]]:
+    """The (version, variant, body hash) of each of this API's tags in If-None-Match."""
+    return [
+        parts
+        for tag in parse_etags(request.headers.get("If-None-Match", ""))
+        if (parts := etag_parts(tag)) is not None
+    ]
+
+
+def without_view(
+    request: HttpRequest,
+    version: str | None,
+    offered: list[tuple[str, str, str]],
+    cached: bool,
+) -> HttpResponse | None:
+    """The answer at `version` that needs no view: a 304 for a tag of this version, or the
+    response the shared cache holds (when `cached`); None for the view to answer (also when
+    the request's credentials fail, which the view answers 401)."""
+    if version is None:
+        return None
+    try:
         if offered:
             key = variant(request)
             for tag_version, tag_key, digest in offered:
@@ -204,13 +257,15 @@ class RepresentationETagMiddleware:
             response = response_cache.cached_response(version, request)
             if response is not None:
                 # Served without the view, but within the client's budget all the same.
-                return throttled(request) or _unless_offered(response, offered)
+                return throttled(request) or unless_offered(response, offered)
+    except APIException:
         return None
+    return None
 
 
-def _unless_offered(response: HttpResponse, offered: list[tuple[str, str, str]]) -> HttpResponse:
+def unless_offered(response: HttpResponse, offered: list[tuple[str, str, str]]) -> HttpResponse:
     """`response`, or a 304 when the client holds a body the same as its own."""
-    current = etag_parts(response["ETag"])
+    current = etag_parts(response["ETag"]) if response.status_code == 200 else None
     if current is not None and any(digest == current[2] for _, _, digest in offered):
         return _not_modified(response["ETag"], response)
     return response
@@ -252,4 +307,6 @@ def _not_modified(etag: str, response: HttpResponse | None = None) -> HttpRespon
     for header in ("Cache-Control", "Content-Location", "Expires", "Vary"):
         if header in response:
             not_modified[header] = response[header]
+    # As the 200 would have set them: a session's new key, a dead session's cookie deleted.
+    not_modified.cookies = response.cookies
     return not_modified

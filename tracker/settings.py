@@ -197,10 +197,10 @@ MIDDLEWARE = [
     # Where each API GET reads (a replica, or the primary), chosen before anything reads; it
     # needs only the request's headers and cookies.
     "tracker.replicas.routing.ReadReplicaMiddleware",
-    # A strong ETag on the API's GET responses; 304s while the data is unchanged and answers
-    # from the shared response cache, before the view and the middleware below it run. It keeps
-    # a response as it leaves them (their headers included), and answers a hit with it as is.
-    "tracker.middleware.RepresentationETagMiddleware",
+    # Answers from the shared response cache, and 304s while the data is unchanged, before the
+    # middleware below runs (but for a session's request); it keeps a response as it leaves
+    # them, their headers included, and answers a hit with it as is.
+    "tracker.middleware.SharedResponseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -209,6 +209,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "tracker.middleware.DatabaseUnavailableMiddleware",
+    # A strong ETag on the API's GET responses, the view run in one snapshot of the data, and a
+    # session's early 304s, where its user is known.
+    "tracker.middleware.RepresentationETagMiddleware",
     # Innermost, so a 304 answered without the view carries no policy: the browser keeps the
     # one whose nonce matches the page it has cached.
     "csp.middleware.CSPMiddleware",

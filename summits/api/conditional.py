@@ -186,20 +186,18 @@ _NO_VIEW = APIView()
 
 def throttled(request: HttpRequest) -> HttpResponse | None:
     """The 429 the API's throttles answer this request with, or None while it is within its
-    budget (or cannot be authenticated, which the view then answers)."""
+    budget. Raises AuthenticationFailed for credentials that fail (a revoked token), which
+    only the view answers (401 with its WWW-Authenticate)."""
     authenticators = cast(
         "list[type[BaseAuthentication]]", api_settings.DEFAULT_AUTHENTICATION_CLASSES
     )
     throttles = cast("list[type[BaseThrottle]]", api_settings.DEFAULT_THROTTLE_CLASSES)
     drf_request = Request(request, authenticators=[cls() for cls in authenticators])
-    try:
-        waits = [
-            throttle.wait()
-            for throttle in (cls() for cls in throttles)
-            if not throttle.allow_request(drf_request, _NO_VIEW)
-        ]
-    except exceptions.APIException:
-        return None
+    waits = [
+        throttle.wait()
+        for throttle in (cls() for cls in throttles)
+        if not throttle.allow_request(drf_request, _NO_VIEW)
+    ]
     if not waits:
         return None
     wait = max((wait for wait in waits if wait is not None), default=None)
