@@ -1,7 +1,7 @@
 """The benchmark's settings: the product's, plus the baseline views and the synthetic data app,
 with throttling off.
 
-Nothing else changes: the same middleware (the ETag middleware also covering the baseline), database settings (ATOMIC_REQUESTS included) and REST
+Nothing else changes: the same middleware (the shared-cache and ETag middleware also covering the baseline), database settings (ATOMIC_REQUESTS included) and REST
 framework configuration serve both the API and the baseline.
 """
 

@@ -1,6 +1,8 @@
 """Resource limits: throttled clients get 429 with Retry-After; sizes and types are bounded."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -153,9 +155,12 @@ def test_a_sessions_304s_count_against_its_users_budget(anonymous_client, editor
     signed_in.force_login(editor)
     tag = signed_in.get(url)["ETag"]
 
-    codes = [signed_in.get(url, HTTP_IF_NONE_MATCH=tag).status_code for _ in range(5)]
+    with CaptureQueriesContext(connection) as queries:
+        codes = [signed_in.get(url, HTTP_IF_NONE_MATCH=tag).status_code for _ in range(5)]
 
     assert codes == [304] * 4 + [429]
+    # Answered before the view: the session's user read, but no summit.
+    assert not [query for query in queries if "summits_summit" in query["sql"]]
 
 
 def test_a_revoked_token_is_answered_401_not_304(editor, world):

@@ -127,7 +127,8 @@ _CHECKED = "_tracker_checked"
 
 @dataclass
 class _Checked:
-    """A request the shared cache may answer, which its data version did not answer early."""
+    """A request SharedResponseMiddleware checked early and did not answer: it keeps the
+    response (when the shared cache may) and answers the tags itself, after the view."""
 
     # The version the view's snapshot read, set below: the one its response is kept under.
     version: str | None = None
@@ -136,8 +137,9 @@ class _Checked:
 class SharedResponseMiddleware:
     """Answers an API GET or HEAD from the cache that app servers share
     (summits.api.response_cache), or with a 304 for a tag of the current data version, before
-    the sessions, CSRF, authentication, messages and clickjacking middleware below it run: one
-    query (the data version, outside any transaction) and one cache read.
+    the sessions, CSRF, authentication, messages and clickjacking middleware below it run: a
+    query of the data version (outside any transaction), a cache read, and the client's budget
+    (a token's owner looked up, for a request that sends one).
 
     A request that sends a session cookie is left to RepresentationETagMiddleware: who it names
     is known only below (sessions, authentication), and a 304 counts against that budget. On a
@@ -265,7 +267,9 @@ def without_view(
 
 def unless_offered(response: HttpResponse, offered: list[tuple[str, str, str]]) -> HttpResponse:
     """`response`, or a 304 when the client holds a body the same as its own."""
-    current = etag_parts(response["ETag"]) if response.status_code == 200 else None
+    if not offered or response.status_code != 200 or response.streaming:
+        return response  # a streamed body answers its own tags (summits.api.streaming)
+    current = etag_parts(response.get("ETag", ""))
     if current is not None and any(digest == current[2] for _, _, digest in offered):
         return _not_modified(response["ETag"], response)
     return response
