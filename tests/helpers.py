@@ -15,6 +15,11 @@ LIST_ROWS = 70
 DATA_VERSION_QUERY = "SELECT token FROM summits_dataversion WHERE id = 1"
 
 
+def body(response) -> bytes:
+    """A test client response's whole body, streamed (a long CSV file or calendar) or not."""
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
 def table_counts() -> dict[str, int]:
     """Rows per table of the app: a write that failed must leave every one of these alone.
     (Not the change feed's log, unmanaged, which records what was written: tests/test_change_feed.py.)"""

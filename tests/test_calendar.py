@@ -16,7 +16,7 @@ from summits.api import streaming
 from summits.api.conditional import RESPONSE_VARY
 from summits.api.streaming import STREAM_CHUNK
 from summits.models import Country, Organization, Summit
-from tests.helpers import DATA_VERSION_QUERY, served
+from tests.helpers import DATA_VERSION_QUERY, body, served
 
 ARTICLE_DATES = {
     "japan-us-2024-04-10": ("20240410", "20240411", "day"),
@@ -29,8 +29,7 @@ ARTICLE_DATES = {
 def get_feed(client, query: str = "", **headers):
     """A GET of the feed, its body read as a calendar client reads it, into `.body`."""
     response = client.get(f"{reverse('api:summit-calendar')}?{query}", headers=headers)
-    streamed = response.streaming
-    response.body = b"".join(response.streaming_content) if streamed else response.content
+    response.body = body(response)
     return response
 
 
@@ -395,6 +394,21 @@ def test_a_head_answers_a_get_s_status_and_headers_without_reading_the_rest(arti
     assert get.body.count(b"BEGIN:VEVENT") == 4
     assert head.body == b""
     assert head.queries == get.queries_before < get.queries
+
+
+def test_a_feed_one_fetch_holds_is_answered_whole_and_a_head_gets_the_same_headers(article):
+    url = reverse("api:summit-calendar")
+
+    get = served("GET", url)
+    head = served("HEAD", url)
+
+    assert head.status == get.status == "200 OK"
+    assert {name: head.headers.get(name) for name in ("ETag", "Content-Type", "Vary")} == {
+        name: get.headers.get(name) for name in ("ETag", "Content-Type", "Vary")
+    }
+    # Read in the view's snapshot, before the first byte, with its length known.
+    assert get.queries_before == get.queries
+    assert get.headers["Content-Length"] == str(len(get.body))
 
 
 def test_the_feed_varies_on_what_its_tag_names(anonymous_client, article):

@@ -423,6 +423,22 @@ def test_app_servers_of_one_release_agree_on_etags_and_releases_never_share_them
     assert len(queries) > 1
 
 
+@pytest.mark.parametrize("library", ["djangorestframework", "pycountry", "icalendar"])
+def test_a_release_with_another_version_of_a_library_that_renders_bytes_has_other_tags(
+    settings, monkeypatch, library
+):
+    settings.RELEASE = "2026.12.1"
+    before = conditional._release_fingerprint()
+    installed = conditional.metadata.version
+    monkeypatch.setattr(
+        conditional.metadata,
+        "version",
+        lambda name: "999.0" if name == library else installed(name),
+    )
+
+    assert conditional._release_fingerprint() != before
+
+
 def test_without_a_release_each_server_start_is_a_release_of_its_own(settings):
     settings.RELEASE = ""
 

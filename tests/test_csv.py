@@ -17,7 +17,7 @@ from summits.api import streaming
 from summits.api.conditional import RESPONSE_VARY
 from summits.api.throttling import ExportRateThrottle
 from summits.models import Country, Summit
-from tests.helpers import DATA_VERSION_QUERY, served
+from tests.helpers import DATA_VERSION_QUERY, body, served
 from tests.helpers import LIST_ROWS as ROWS
 from tests.test_api_lists import LISTS
 
@@ -25,7 +25,7 @@ from tests.test_api_lists import LISTS
 def csv_rows(client, url: str, **headers) -> tuple[object, list[dict[str, str]]]:
     response = client.get(url, **headers)
     assert response.status_code == 200, response.content
-    text = b"".join(response.streaming_content).decode("utf-8")
+    text = body(response).decode("utf-8")
     return response, list(csv.DictReader(io.StringIO(text)))
 
 
@@ -76,7 +76,7 @@ def test_accept_text_csv_chooses_csv_and_the_header_comes_first(anonymous_client
 def test_a_list_with_no_rows_is_its_header_alone(anonymous_client, db):
     response = anonymous_client.get(reverse("api:summit-list"), {"format": "csv", "year": 1900})
 
-    assert b"".join(response.streaming_content).decode() == (
+    assert body(response).decode() == (
         "slug,url,name,organization,kind,status,host_country,city,start_date,end_date,"
         "date_precision,dates,anniversary,attendee_count\r\n"
     )
@@ -112,14 +112,15 @@ def test_a_cell_that_would_start_a_formula_starts_with_an_apostrophe(anonymous_c
 
 @pytest.mark.parametrize("basename", LISTS)
 def test_a_csv_runs_the_same_queries_for_few_rows_and_for_many(
-    anonymous_client, many_rows, basename, monkeypatch
+    anonymous_client, many_rows, basename, monkeypatch, settings
 ):
+    settings.RESPONSE_CACHE_SECONDS = 0  # each GET runs its view
     url = reverse(f"api:{basename}-list") + "?format=csv"
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
             response = anonymous_client.get(url)
-            b"".join(response.streaming_content)
+            body(response)
         return sum(
             1
             for query in captured
@@ -166,7 +167,10 @@ def test_a_repeated_csv_download_is_answered_304_while_the_data_is_unchanged(
     assert again.status_code == 304
 
 
-def test_whole_lists_have_a_budget_of_their_own_and_pages_do_not_spend_it(anonymous_client, db):
+def test_whole_lists_have_a_budget_of_their_own_and_pages_do_not_spend_it(
+    anonymous_client, db, settings
+):
+    settings.RESPONSE_CACHE_SECONDS = 0  # each export is read from the database
     url = reverse("api:country-list")
     rate = int(ExportRateThrottle().get_rate().split("/")[0])
 
@@ -179,6 +183,19 @@ def test_whole_lists_have_a_budget_of_their_own_and_pages_do_not_spend_it(anonym
     assert over["Retry-After"]
     assert over.json()["errors"][0]["code"] == "throttled"
     assert page.status_code == 200
+
+
+def test_a_file_the_shared_cache_answers_spends_no_export_budget(anonymous_client, db):
+    url = reverse("api:country-list")
+    rate = int(ExportRateThrottle().get_rate().split("/")[0])
+
+    # One export read from the database, then the same file from the shared cache.
+    downloads = [anonymous_client.get(url, {"format": "csv"}) for _ in range(rate + 2)]
+    another = anonymous_client.get(url, {"format": "csv", "search": "a"})
+
+    assert [download.status_code for download in downloads] == [200] * (rate + 2)
+    assert {body(download) for download in downloads} == {body(downloads[0])}
+    assert another.status_code == 200
 
 
 def test_a_refused_export_does_not_spend_the_budget(anonymous_client, db):

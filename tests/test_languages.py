@@ -9,7 +9,7 @@ from django.urls import reverse
 from summits.api.languages import accepted_languages
 from summits.languages import canonical_tag, countries_named, country_names
 from summits.models import Leader, LeaderName, Organization, OrganizationName, SummitName
-from tests.helpers import DATA_VERSION_QUERY
+from tests.helpers import DATA_VERSION_QUERY, body
 from tests.test_admin import form_data
 
 # The context fixture's Japanese name of NATO 2024 (Japanese writes full-width parentheses).
@@ -177,7 +177,7 @@ def test_lists_and_csv_are_named_in_the_language_asked_for(anonymous_client, art
     assert organizations["results"][0]["name"] == "Organisation du traité de l'Atlantique nord"
 
     csv = get(anonymous_client, f"{url}&format=csv", "ja")
-    text = b"".join(csv.streaming_content).decode()
+    text = body(csv).decode()
     assert "岸田文雄" in text
     assert "Fumio Kishida" not in text
     assert csv["Content-Language"] == "ja, en"

@@ -16,7 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from summits.api import conditional, response_cache
+from summits.api import conditional, response_cache, streaming
 from summits.api.throttling import cache_outage
 from summits.models import Attendance, Summit
 from tests.helpers import DATA_VERSION_QUERY, count_queries
@@ -88,6 +88,41 @@ def test_a_head_is_answered_from_its_gets_response(anonymous_client, article):
     assert again.content == b""
     # The first HEAD kept nothing (the GET after it ran its view); this one ran none.
     assert sql == [DATA_VERSION_QUERY]
+
+
+WHOLE_FILES = ["/api/summits/calendar.ics?organization=nato", f"{LIST}&format=csv"]
+
+
+@pytest.mark.parametrize("url", WHOLE_FILES)
+def test_a_calendar_or_csv_file_one_fetch_holds_is_answered_from_the_cache(
+    anonymous_client, article, url
+):
+    first = anonymous_client.get(url)
+    again, sql = statements(anonymous_client, url)
+    Summit.objects.filter(slug="nato-2024-washington").update(name="The Washington Summit")
+    changed, _ = statements(anonymous_client, url)
+
+    assert not first.streaming
+    assert (again.status_code, again.content) == (200, first.content)
+    assert again.headers == first.headers
+    assert sql == [DATA_VERSION_QUERY]
+    assert changed.content != first.content
+    assert b"The Washington Summit" in changed.content
+
+
+@pytest.mark.parametrize("url", WHOLE_FILES)
+def test_a_file_longer_than_one_fetch_is_streamed_and_never_kept(
+    anonymous_client, article, url, monkeypatch
+):
+    monkeypatch.setattr(streaming, "STREAM_CHUNK", 1)
+
+    first = anonymous_client.get(url)
+    b"".join(first.streaming_content)
+    again, sql = statements(anonymous_client, url)
+
+    assert (first.streaming, again.streaming) == (True, True)
+    assert again["ETag"] == first["ETag"]
+    assert len(sql) > 1
 
 
 def test_a_tag_whose_body_still_stands_is_answered_304_from_the_cache(anonymous_client, article):

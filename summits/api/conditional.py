@@ -68,7 +68,15 @@ def _release_fingerprint() -> str:
     return "\0".join((release, *versions))
 
 
-_RENDERING_DISTRIBUTIONS = ("django", "djangorestframework", "orjson", "drf-orjson-renderer")
+# Countries' names in other languages come from pycountry, a calendar's bytes from icalendar.
+_RENDERING_DISTRIBUTIONS = (
+    "django",
+    "djangorestframework",
+    "orjson",
+    "drf-orjson-renderer",
+    "pycountry",
+    "icalendar",
+)
 _RELEASE = _release_fingerprint()
 
 

@@ -1,5 +1,6 @@
 """Every list as CSV (`Accept: text/csv` or `?format=csv`): the list's filters, search and
-ordering, every matching row rather than one page, streamed with a header row.
+ordering, every matching row rather than one page, with a header row (streamed when they are
+many).
 
 Rows render exactly as the JSON list renders them (the same serializer, the same keys in the
 same order); a cell is text as the JSON would show it: null is empty, true and false are
@@ -15,13 +16,13 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, QueryDict, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from rest_framework import renderers, serializers
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from summits.api.conditional import RESPONSE_VARY, streamed_etag
-from summits.api.streaming import streamed_response, streamed_rows
+from summits.api.conditional import RESPONSE_VARY
+from summits.api.streaming import rows_response
 from summits.resources import spreadsheet_safe
 
 # Rows written to the response at a time.
@@ -46,23 +47,26 @@ def csv_response(
     *,
     name: str,
     localize: Callable[[Iterable[dict[str, Any]]], Iterable[dict[str, Any]]] | None = None,
-) -> StreamingHttpResponse:
-    """The rows of a filtered, ordered list queryset as a streamed CSV file named `name`.csv
-    (summits.api.streaming reads them); `localize` puts rendered rows' names into the client's
-    language (summits.api.languages)."""
-    # Read before the first row, so that the file is never older than its tag.
-    etag = streamed_etag(request)
-    everything = streamed_rows(rows)
+) -> HttpResponse | StreamingHttpResponse:
+    """The rows of a filtered, ordered list queryset as a CSV file named `name`.csv, streamed
+    when one fetch does not hold them (summits.api.streaming.rows_response); `localize` puts
+    rendered rows' names into the client's language (summits.api.languages)."""
     fields = serializer.fields if isinstance(serializer, serializers.Serializer) else {}
     columns = [name for name, field in fields.items() if not field.write_only]
-    objects: Iterable[dict[str, Any]] = (serializer.to_representation(row) for row in everything)
-    if localize is not None:
-        objects = localize(objects)
-    response = streamed_response(
+
+    def render(everything: Iterable[Any]) -> Iterator[str]:
+        objects: Iterable[dict[str, Any]] = (
+            serializer.to_representation(row) for row in everything
+        )
+        if localize is not None:
+            objects = localize(objects)
+        return _lines(columns, objects)
+
+    response = rows_response(
         request,
-        _lines(columns, objects),
+        rows,
+        render,
         content_type=f"{CSVRenderer.media_type}; charset={CSVRenderer.charset}",
-        etag=etag,
         vary=RESPONSE_VARY,
     )
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'

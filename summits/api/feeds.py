@@ -11,9 +11,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from summits.api import filters
-from summits.api.conditional import RESPONSE_VARY, streamed_etag
+from summits.api.conditional import RESPONSE_VARY
 from summits.api.schema import AutoSchema
-from summits.api.streaming import streamed_response, streamed_rows
+from summits.api.streaming import rows_response
 from summits.api.strictness import StrictQueryParametersMixin
 from summits.api.views import SummitViewSet
 from summits.calendar import LAST_EDITED, summit_last_edited, summits_calendar_stream
@@ -40,8 +40,8 @@ class CalendarSchema(AutoSchema):
 
 
 class SummitCalendarView(StrictQueryParametersMixin, generics.GenericAPIView):
-    """Summits as all-day events (RFC 5545), streamed, as many as match the summit list's
-    filters."""
+    """Summits as all-day events (RFC 5545), as many as match the summit list's filters:
+    streamed when one fetch does not hold them (summits.api.streaming.rows_response)."""
 
     queryset = Summit.objects.select_related("organization", "host_country").annotate(
         **{LAST_EDITED: summit_last_edited()}
@@ -70,18 +70,16 @@ class SummitCalendarView(StrictQueryParametersMixin, generics.GenericAPIView):
     def get(self, request, *args, **kwargs):
         # Filters are checked here, so a bad one still answers a JSON 400 before any byte.
         summits = self.filter_queryset(self.get_queryset())
-        # Read before the first summit, so that the feed is never older than its tag.
-        etag = streamed_etag(request)
-        return streamed_response(
+        return rows_response(
             request,
-            summits_calendar_stream(
-                summits=streamed_rows(summits),
+            summits,
+            lambda rows: summits_calendar_stream(
+                summits=rows,
                 detail_url=lambda summit: request.build_absolute_uri(
                     reverse("api:summit-detail", args=[summit.slug])
                 ),
             ),
             content_type=f"{ICalendarRenderer.media_type}; charset={ICalendarRenderer.charset}",
-            etag=etag,
             vary=RESPONSE_VARY,
         )
 

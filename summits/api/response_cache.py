@@ -41,6 +41,7 @@ CACHED_TYPES = (
     "application/ld+json",
     "application/geo+json",
     "text/calendar",
+    "text/csv",
 )
 
 

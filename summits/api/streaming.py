@@ -1,6 +1,10 @@
 """Streamed responses (a calendar, a CSV file, the Popolo document): rows in flat memory, and
 the headers of a GET for a HEAD without reading them.
 
+A calendar or a CSV file of rows that one fetch holds is not streamed (`rows_response`): its rows
+are read in the view's snapshot and its body answered whole, as a JSON list is, so that it is
+tagged by its bytes and kept in the shared cache like one (summits.api.response_cache).
+
 The first chunk of rows is read before the first byte, so that a database that is down or
 locked answers 503 in JSON rather than a 200 whose body stops after its header. The rest are read
 from a server-side cursor (PostgreSQL) as the body is sent, in a transaction of their own: the
@@ -17,14 +21,16 @@ was cut; ending it cleanly would tell the client it had everything.
 
 import itertools
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseNotModified, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, StreamingHttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
+
+from summits.api.conditional import streamed_etag
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +47,37 @@ def streamed_rows(rows: QuerySet[Any, _Row]) -> Iterable[_Row]:
     if len(first) < STREAM_CHUNK:
         return first
     return itertools.chain(first, _rest(rows[STREAM_CHUNK:]))
+
+
+def rows_response(
+    request: HttpRequest,
+    rows: QuerySet[Any, _Row],
+    render: Callable[[Iterable[_Row]], Body],
+    *,
+    content_type: str,
+    vary: Iterable[str] = (),
+) -> HttpResponse | StreamingHttpResponse:
+    """The response whose body `render` makes of `rows`, varying on the request headers `vary`.
+
+    Rows that one fetch holds are all read now, in the view's snapshot, and their body answered
+    whole: tagged by its bytes, as a JSON response is (tracker.middleware), and kept in the
+    shared cache like one. More are streamed (`streamed_response`), tagged by the data version
+    and the request's variant (`streamed_etag`), read in that snapshot before the rest of the
+    rows, which their own transaction reads later: the body is never older than its tag."""
+    everything = streamed_rows(rows)
+    if isinstance(everything, list):
+        response: HttpResponse | StreamingHttpResponse = HttpResponse(
+            render(everything), content_type=content_type
+        )
+        patch_vary_headers(response, vary)
+        return response
+    return streamed_response(
+        request,
+        render(everything),
+        content_type=content_type,
+        etag=streamed_etag(request),
+        vary=vary,
+    )
 
 
 def _rest(rows: QuerySet[Any, _Row]) -> Iterator[_Row]:
