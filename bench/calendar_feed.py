@@ -1,15 +1,20 @@
-"""The calendar feed of N summits: streamed by the view, beside the whole calendar built at once.
+"""The calendar feed of N summits: served by the view, beside the whole calendar built at once.
 
     .venv/bin/python -m bench.calendar_feed --size 25000
+    .venv/bin/python -m bench.calendar_feed --size 1500
 
 On its own SQLite database (bench/.data/calendar-N.sqlite3) with N summits, each side runs in its
 own process, and its peak resident memory (its own VmHWM) is reported with its times:
 
-- `streamed`: GET /api/summits/calendar.ics through Django's test client and the whole
+- `served`: GET /api/summits/calendar.ics through Django's test client and the whole
   middleware stack, the body read chunk by chunk as a calendar client reads it (time to the
-  first byte, to the last byte);
+  first byte, to the last byte): streamed past the 2,000 summits one fetch holds, answered
+  whole below;
 - `whole`: the same summits read into a list and rendered as one `bytes` with
-  `summits_calendar()`, as the feed was served before it streamed (it then stopped at 1,000).
+  `summits_calendar()`, as the feed was served before it streamed (it then stopped at 1,000);
+- `cached`: below 2,000 summits, the same GET again, answered from the shared response cache
+  (this process's memory here, Redis in production) that the first one filled: when the feed
+  fits in RESPONSE_CACHE_MAX_BYTES (512 KB by default, about 1,100 such summits).
 
 Both must give the same bytes (checked by their digests).
 """
@@ -30,7 +35,7 @@ DATA = ROOT / "bench" / ".data"
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=25_000)
-    parser.add_argument("--side", choices=["streamed", "whole"], help=argparse.SUPPRESS)
+    parser.add_argument("--side", choices=["served", "whole", "cached"], help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -92,7 +97,6 @@ def prepare(size: int) -> None:
 
 def run_side(side: str) -> None:
     """One side, in this process: print its times and the digest of its bytes."""
-    from django.http import StreamingHttpResponse
     from django.test import Client
     from django.urls import reverse
 
@@ -100,12 +104,14 @@ def run_side(side: str) -> None:
     from summits.calendar import summits_calendar
 
     digest = hashlib.sha256()
+    if side == "cached":
+        Client().get(reverse("api:summit-calendar"))  # kept
     started = time.perf_counter()
     first = None
-    if side == "streamed":
+    if side in ("served", "cached"):
         response = Client().get(reverse("api:summit-calendar"))
-        assert isinstance(response, StreamingHttpResponse), type(response)
-        for chunk in response.streaming_content:
+        chunks = response.streaming_content if response.streaming else [response.content]
+        for chunk in chunks:
             if first is None:
                 first = time.perf_counter() - started
             digest.update(chunk)
@@ -125,13 +131,15 @@ def run_side(side: str) -> None:
     # This process's own peak: the kernel's maxrss of a child also counts its parent's memory.
     with open("/proc/self/status") as status:
         peak = next(line for line in status if line.startswith("VmHWM")).split()[1]
-    print(f"{first:.2f} {last:.2f} {digest.hexdigest()} {peak}")
+    print(f"{first:.4f} {last:.4f} {digest.hexdigest()} {peak}")
 
 
 def main() -> None:
     args = parse_args()
     database = DATA / f"calendar-{args.size}.sqlite3"
     if args.side:
+        if args.side == "cached":
+            os.environ["RESPONSE_CACHE_SECONDS"] = "600"  # bench.settings turns it off otherwise
         configure(database)
         run_side(args.side)
         return
@@ -141,7 +149,10 @@ def main() -> None:
     print(f"{args.size:,} summits, SQLite, DEBUG=0, Python {sys.version.split()[0]}")
     print(f"{'side':<10} {'first byte':>11} {'last byte':>10} {'peak RSS':>10}")
     digests = set()
-    for side in ("streamed", "whole"):
+    from summits.api.streaming import STREAM_CHUNK
+
+    sides = ["served", "whole"] + (["cached"] if args.size < STREAM_CHUNK else [])
+    for side in sides:
         process = subprocess.Popen(
             [sys.executable, "-m", "bench.calendar_feed", "--size", str(args.size), "--side", side],
             cwd=ROOT,
@@ -154,7 +165,7 @@ def main() -> None:
         first, last, digest, peak = output.split()
         digests.add(digest)
         print(
-            f"{side:<10} {float(first):>10.2f}s {float(last):>9.2f}s {int(peak) / 1024:>6.0f} MiB"
+            f"{side:<10} {float(first):>10.3f}s {float(last):>9.3f}s {int(peak) / 1024:>6.0f} MiB"
         )
     print("same bytes" if len(digests) == 1 else "THE BYTES DIFFER")
 
