@@ -26,6 +26,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +98,7 @@ def prepare(size: int) -> None:
 
 def run_side(side: str) -> None:
     """One side, in this process: print its times and the digest of its bytes."""
+    from django.http import StreamingHttpResponse
     from django.test import Client
     from django.urls import reverse
 
@@ -110,7 +112,11 @@ def run_side(side: str) -> None:
     first = None
     if side in ("served", "cached"):
         response = Client().get(reverse("api:summit-calendar"))
-        chunks = response.streaming_content if response.streaming else [response.content]
+        chunks: Iterable[bytes] = (
+            response.streaming_content
+            if isinstance(response, StreamingHttpResponse)
+            else [response.content]
+        )
         for chunk in chunks:
             if first is None:
                 first = time.perf_counter() - started

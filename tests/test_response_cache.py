@@ -78,16 +78,26 @@ def test_a_hit_reads_the_data_version_alone_outside_any_transaction(anonymous_cl
     assert sql == [DATA_VERSION_QUERY]
 
 
-def test_a_head_is_answered_from_its_gets_response(anonymous_client, article):
-    head, _ = statements(anonymous_client, LIST, method="HEAD")
-    get = anonymous_client.get(LIST)
-    again, sql = statements(anonymous_client, LIST, method="HEAD")
+@pytest.mark.parametrize("url", [LIST, "/api/summits/calendar.ics"])
+def test_a_head_and_its_get_are_answered_from_one_kept_response(anonymous_client, article, url):
+    head, _ = statements(anonymous_client, url, method="HEAD")
+    get, get_sql = statements(anonymous_client, url)
+    again, head_sql = statements(anonymous_client, url, method="HEAD")
 
-    assert (head.status_code, again.status_code) == (200, 200)
+    assert (head.status_code, get.status_code, again.status_code) == (200, 200, 200)
     assert head["ETag"] == get["ETag"] == again["ETag"]
-    assert again.content == b""
-    # The first HEAD kept nothing (the GET after it ran its view); this one ran none.
-    assert sql == [DATA_VERSION_QUERY]
+    assert (head.content, again.content) == (b"", b"")
+    # The first HEAD kept the whole body, which its client never saw: neither ran a view.
+    assert get.content
+    assert get_sql == head_sql == [DATA_VERSION_QUERY]
+
+
+def test_a_head_answered_without_its_body_is_not_kept(anonymous_client, article):
+    request = RequestFactory().head(LIST)
+    response = HttpResponse(b"", content_type="application/json")
+    response["ETag"] = '"1.2.3"'
+
+    assert not response_cache.storable(request, response)
 
 
 WHOLE_FILES = ["/api/summits/calendar.ics?organization=nato", f"{LIST}&format=csv"]

@@ -14,8 +14,9 @@ under.
 
 Only what every client would be answered the same is shared: anonymous GETs (no Authorization
 header, no session cookie), answered 200 with a body of one of `CACHED_TYPES` and no cookie,
-at most RESPONSE_CACHE_MAX_BYTES; a HEAD is answered from its GET's. A cached answer still counts against the client's request
-budget. While the cache is away (`outage`) requests are served uncached, as if it were empty.
+at most RESPONSE_CACHE_MAX_BYTES; a HEAD is answered from its GET's, and its GET from what a
+HEAD kept (the whole body, which the server leaves out). A cached answer still counts against
+the client's request budget. While the cache is away (`outage`) requests are served uncached, as if it were empty.
 """
 
 import pickle
@@ -89,9 +90,11 @@ def cached_response(version: str, request: HttpRequest) -> HttpResponse | None:
 
 
 def storable(request: HttpRequest, response: HttpResponse) -> bool:
-    """Whether to keep `response`: a GET's 200 (with its ETag), in one of CACHED_TYPES."""
+    """Whether to keep `response`: a GET's 200 (with its ETag), in one of CACHED_TYPES, or a
+    HEAD's that holds the GET's whole body (the server leaves it out on the way to the client;
+    a HEAD answered without its body is not kept)."""
     return (
-        request.method == "GET"
+        (request.method == "GET" or (request.method == "HEAD" and bool(response.content)))
         and response.status_code == 200
         and "ETag" in response
         and not response.streaming
