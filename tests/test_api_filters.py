@@ -3,6 +3,10 @@
 import pytest
 import time_machine
 from django.urls import reverse
+from django_filters import rest_framework as django_filters
+
+from summits.api.filters import AttendanceFilter, FilterSet
+from summits.models import Attendance, Country
 
 
 def slugs(client, query: str) -> list[str]:
@@ -314,3 +318,20 @@ def test_the_browsable_apis_filter_form_offers_every_filter_after_a_filtered_req
     html = page.content.decode()
     for name in ("year", "organization", "attending_leader", "status", "kind", "upcoming"):
         assert f'name="{name}"' in html, name
+
+
+def test_filter_forms_own_their_fields_and_never_share_a_queryset(db):
+    class ByCountry(FilterSet):
+        country = django_filters.ModelChoiceFilter(queryset=Country.objects.all())
+
+        class Meta:
+            model = Attendance
+            fields = ["country"]
+
+    first, second = (AttendanceFilter({"status": "held"}).form for _ in range(2))
+    by_country = [ByCountry({}).form for _ in range(2)]
+
+    assert first.fields["status"] is not second.fields["status"]
+    first.fields["status"].required = True
+    assert not second.fields["status"].required
+    assert by_country[0].fields["country"].queryset is not by_country[1].fields["country"].queryset
