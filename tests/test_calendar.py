@@ -341,6 +341,23 @@ def test_a_client_that_has_the_feed_gets_304_until_a_summit_changes(
     assert str(events(changed)["nato-2024-washington"]["LOCATION"]) == "Washington, United States"
 
 
+def test_pruning_a_summit_s_history_is_a_new_version_of_the_feed(
+    anonymous_client, editor_client, article
+):
+    url = reverse("api:summit-detail", args=["nato-2024-washington"])
+    assert editor_client.patch(url, {"city": "Washington"}).status_code == 200
+    edited = get_feed(anonymous_client)
+    assert get_feed(anonymous_client).body == edited.body  # kept, and answered again
+
+    # As clean_old_history does: the edit time the feed shows is gone with its record.
+    Summit.history.filter(slug="nato-2024-washington").delete()
+    pruned = get_feed(anonymous_client)
+
+    assert pruned["ETag"] != edited["ETag"]
+    assert "LAST-MODIFIED" in events(edited)["nato-2024-washington"]
+    assert "LAST-MODIFIED" not in events(pruned)["nato-2024-washington"]
+
+
 def test_control_characters_stored_before_they_were_refused_never_reach_the_feed(
     anonymous_client, db
 ):
