@@ -16,7 +16,8 @@ Only what every client would be answered the same is shared: anonymous GETs (no 
 header, no session cookie), answered 200 with a body of one of `CACHED_TYPES` and no cookie,
 at most RESPONSE_CACHE_MAX_BYTES; a HEAD is answered from its GET's, and its GET from what a
 HEAD kept (the whole body, which the server leaves out). A cached answer still counts against
-the client's request budget. While the cache is away (`outage`) requests are served uncached, as if it were empty.
+the client's request budget. While the cache is away (`outage`) requests are served uncached,
+as if it were empty.
 """
 
 import pickle

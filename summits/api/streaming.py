@@ -42,7 +42,8 @@ Body = Iterable[bytes] | Iterable[str]
 
 
 def streamed_rows(rows: QuerySet[Any, _Row]) -> Iterable[_Row]:
-    """Every row of `rows`: the first chunk read now, the rest as they are iterated."""
+    """Every row of `rows`: the first chunk read now, the rest as they are iterated; a list of
+    them all when the first chunk holds them (`rows_response` answers those whole)."""
     first = list(rows[:STREAM_CHUNK])
     if len(first) < STREAM_CHUNK:
         return first
