@@ -26,9 +26,10 @@ run: setup .env
 	DEBUG=1 $(BIN)/python manage.py load_initial_data
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## Run the whole test suite (on PostgreSQL when DATABASE_URL points there), one worker per core
+## Run the whole test suite (on PostgreSQL when DATABASE_URL points there), one worker per core;
+## the fifteen slowest tests are listed at the end (where CI time goes)
 test: setup
-	$(BIN)/pytest --create-db --numprocesses auto --dist worksteal
+	$(BIN)/pytest --create-db --numprocesses auto --dist worksteal --durations=15
 
 lint: setup
 	$(BIN)/ruff check .
